@@ -1,0 +1,536 @@
+// Package ordermanager turns approved intents into orders on a venue, tracks
+// them to a final state, keeps positions and PnL, and reconciles all of it
+// with the venue.
+//
+// The decisions live in pure code (Apply for the order state machine, Ledger
+// for positions); Manager is the edge that carries them out: it journals,
+// consults the fence, calls the venue and feeds the results back in.
+// Guarantees (design invariants 2 and 3): an intent is journaled with fsync
+// before it is sent; a place request is sent at most once per client id; an
+// unclear outcome is resolved by looking the client id up, never by sending
+// again.
+package ordermanager
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/journal"
+	"github.com/bitrader/bitrader/internal/trading"
+)
+
+// Store is the durable part the manager needs; *journal.Journal implements it.
+type Store interface {
+	CreateOrder(prefix string, build func(seq uint64) (journal.OrderRecord, error)) (journal.OrderRecord, error)
+	PutOrder(r journal.OrderRecord) error
+	Order(clientID string) (journal.OrderRecord, error)
+	Orders(openOnly bool) ([]journal.OrderRecord, error)
+	PutState(key string, value []byte) error
+	GetState(key string) ([]byte, error)
+}
+
+// ForeignPolicy says what reconciliation does with open venue orders that
+// do not carry our prefix (placed by hand or by another tool).
+type ForeignPolicy int8
+
+// Foreign order policies. The zero value leaves them alone.
+const (
+	ForeignIgnore ForeignPolicy = iota // count them, touch nothing
+	ForeignAdopt                       // track them like our own
+	ForeignCancel                      // cancel them
+)
+
+// ledgerStateKey is the journal state key of the positions/PnL snapshot.
+const ledgerStateKey = "ordermanager/ledger"
+
+// Config configures a Manager.
+type Config struct {
+	// Prefix identifies this account/bot in client ids (ValidatePrefix).
+	Prefix string
+	// Epoch is the leadership epoch embedded in client ids; 1 without HA.
+	Epoch uint64
+	// Fence is asked before every Place; nil means AlwaysAllow.
+	Fence Fence
+	// Now is the clock; required (time is injected).
+	Now func() time.Time
+	// Foreign is the policy for venue orders without our prefix.
+	Foreign ForeignPolicy
+	// StartBalance seeds the ledger if the journal has no snapshot.
+	StartBalance fixed.Value
+	// LookupGrace: reconciliation settles an unanswered order as never sent
+	// only when the venue does not know it and it is older than this, so an
+	// order the venue has not indexed yet is not given up too early.
+	// Default 5s.
+	LookupGrace time.Duration
+	// LookupTimeout bounds the client-id lookup after an ambiguous place,
+	// which runs even if the submit context was cancelled. Default 5s.
+	LookupTimeout time.Duration
+	// RecentEvents is how many events Status keeps; default 50.
+	RecentEvents int
+	Observer     Observer
+	Logger       *slog.Logger
+}
+
+// Manager is the order manager for one account. Methods are safe for
+// concurrent use; venue calls are made without holding the lock.
+type Manager struct {
+	cfg   Config
+	venue Venue
+	store Store
+	obs   Observer
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	orders   map[string]*OrderRecord // open orders plus recent final ones, by key
+	inflight map[string]bool         // client ids with a Place in progress
+	ledger   *Ledger
+	balance  BalanceReport
+	events   []EventLog // ring buffer
+	evNext   int
+	drift    DriftTotals
+}
+
+// EventLog is one line of the recent-events list shown on /status.
+type EventLog struct {
+	Time     time.Time `json:"time"`
+	ClientID string    `json:"clientId,omitempty"`
+	What     string    `json:"what"`
+}
+
+// New builds a Manager and restores open orders and the ledger from store.
+func New(cfg Config, venue Venue, store Store) (*Manager, error) {
+	if err := ValidatePrefix(cfg.Prefix); err != nil {
+		return nil, fmt.Errorf("ordermanager config: %w", err)
+	}
+	if cfg.Now == nil {
+		return nil, errors.New("ordermanager config: Now clock is required")
+	}
+	if venue == nil || store == nil {
+		return nil, errors.New("ordermanager: venue and store are required")
+	}
+	if cfg.Fence == nil {
+		cfg.Fence = AlwaysAllow{}
+	}
+	if cfg.LookupGrace <= 0 {
+		cfg.LookupGrace = 5 * time.Second
+	}
+	if cfg.LookupTimeout <= 0 {
+		cfg.LookupTimeout = 5 * time.Second
+	}
+	if cfg.RecentEvents <= 0 {
+		cfg.RecentEvents = 50
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Manager{
+		cfg: cfg, venue: venue, store: store, obs: cfg.Observer, log: cfg.Logger,
+		orders:   map[string]*OrderRecord{},
+		inflight: map[string]bool{},
+		ledger:   NewLedger(cfg.StartBalance),
+		events:   make([]EventLog, 0, cfg.RecentEvents),
+	}
+	open, err := store.Orders(true)
+	if err != nil {
+		return nil, fmt.Errorf("ordermanager: restore open orders: %w", err)
+	}
+	for i := range open {
+		m.orders[open[i].ClientID] = &open[i]
+	}
+	blob, err := store.GetState(ledgerStateKey)
+	switch {
+	case err == nil:
+		l := NewLedger(0)
+		if err := json.Unmarshal(blob, l); err != nil {
+			return nil, fmt.Errorf("ordermanager: decode ledger snapshot: %w", err)
+		}
+		if l.Positions == nil {
+			l.Positions = map[string]*Position{}
+		}
+		m.ledger = l
+	case errors.Is(err, journal.ErrNotFound):
+	default:
+		return nil, fmt.Errorf("ordermanager: restore ledger: %w", err)
+	}
+	return m, nil
+}
+
+func (m *Manager) now() time.Time { return m.cfg.Now() }
+
+// logEvent appends to the ring buffer; m.mu must be held.
+func (m *Manager) logEvent(clientID, what string) {
+	e := EventLog{Time: m.now(), ClientID: clientID, What: what}
+	if len(m.events) < cap(m.events) {
+		m.events = append(m.events, e)
+		return
+	}
+	m.events[m.evNext] = e
+	m.evNext = (m.evNext + 1) % len(m.events)
+}
+
+// validate refuses intents that can never be valid orders.
+func validate(in trading.Intent) error {
+	switch {
+	case in.Symbol == "":
+		return errors.New("intent without symbol")
+	case in.Side != trading.Buy && in.Side != trading.Sell:
+		return fmt.Errorf("intent %s: invalid side %d", in.Symbol, in.Side)
+	case in.Type != trading.Limit && in.Type != trading.Market:
+		return fmt.Errorf("intent %s: invalid order type %d", in.Symbol, in.Type)
+	case in.Qty <= 0:
+		return fmt.Errorf("intent %s: quantity %s must be positive", in.Symbol, in.Qty)
+	case in.Type == trading.Limit && in.Price <= 0:
+		return fmt.Errorf("intent %s: limit price %s must be positive", in.Symbol, in.Price)
+	}
+	return nil
+}
+
+// Submit places an approved intent: client id, journal (fsync), fence,
+// Place, then settle the reply. It returns the order's state. Errors: a
+// *Rejected for a definite refusal; ErrFenced; ErrAmbiguous (wrapped) when
+// the outcome is still unknown and reconciliation will settle it; journal
+// errors, in which case nothing was sent.
+func (m *Manager) Submit(ctx context.Context, in trading.Intent) (OrderRecord, error) {
+	if err := validate(in); err != nil {
+		return OrderRecord{}, fmt.Errorf("submit: %w", err)
+	}
+	if !m.cfg.Fence.Allowed(m.cfg.Epoch) {
+		m.obs.OrderSubmitted(Order{Intent: in}, OutcomeFenced)
+		return OrderRecord{}, fmt.Errorf("submit %s %s: %w", in.Symbol, in.Side, ErrFenced)
+	}
+	now := m.now()
+	// Journaling, registering and marking in flight happen under one lock so
+	// that reconciliation never sees this order half-registered.
+	m.mu.Lock()
+	rec, err := m.store.CreateOrder(m.cfg.Prefix, func(seq uint64) (journal.OrderRecord, error) {
+		return journal.OrderRecord{
+			ClientID: FormatClientID(m.cfg.Prefix, m.cfg.Epoch, seq),
+			Epoch:    m.cfg.Epoch, Seq: seq, Intent: in,
+			Status: trading.StatusPending, Created: now, Updated: now,
+		}, nil
+	})
+	if err != nil {
+		m.mu.Unlock()
+		return OrderRecord{}, fmt.Errorf("submit %s: %w", in.Symbol, err)
+	}
+	cid := rec.ClientID
+	m.orders[cid] = &rec
+	m.inflight[cid] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.inflight, cid)
+		m.mu.Unlock()
+	}()
+	order := Order{ClientID: cid, Intent: in}
+
+	// The fence is checked again immediately before the wire: leadership may
+	// have been lost while journaling.
+	if !m.cfg.Fence.Allowed(m.cfg.Epoch) || ctx.Err() != nil {
+		cause := ErrFenced
+		outcome := OutcomeFenced
+		if ctx.Err() == nil {
+			m.obs.OrderSubmitted(order, outcome)
+		} else {
+			cause = ctx.Err()
+		}
+		st, _ := m.apply(cid, Event{Kind: EvNotSent, Time: m.now()}, "not sent: "+cause.Error())
+		return st, fmt.Errorf("submit %s: %w", cid, cause)
+	}
+	if _, err := m.apply(cid, Event{Kind: EvSent, Time: m.now()}, ""); err != nil {
+		return OrderRecord{}, err
+	}
+
+	ack, perr := m.venue.Place(ctx, order)
+	var rej *Rejected
+	switch {
+	case perr == nil:
+		m.obs.OrderSubmitted(order, OutcomeAccepted)
+		st, err := m.apply(cid, Event{Kind: EvAccepted, Time: m.now(), OrderID: ack.OrderID}, "accepted "+ack.OrderID)
+		return st, err
+	case errors.As(perr, &rej):
+		m.obs.OrderSubmitted(order, OutcomeRejected)
+		m.obs.OrderRejected(in.Symbol, rej.Code)
+		st, err := m.apply(cid, Event{Kind: EvRejected, Time: m.now(), Code: rej.Code, Reason: rej.Reason},
+			fmt.Sprintf("rejected %d %s", rej.Code, rej.Reason))
+		if err != nil {
+			return st, err
+		}
+		return st, fmt.Errorf("submit %s: %w", cid, perr)
+	}
+
+	// Duplicate or ambiguous: the order may exist. Look it up, even if ctx
+	// is done, because knowing beats guessing; never send again.
+	outcome := OutcomeResolved
+	if errors.Is(perr, ErrDuplicateClientID) {
+		outcome = OutcomeDuplicate
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.LookupTimeout)
+	defer cancel()
+	rep, lerr := m.venue.OrderByClientID(lctx, cid)
+	if lerr == nil {
+		m.obs.OrderSubmitted(order, outcome)
+		st, err := m.applyReport(cid, rep, outcome)
+		return st, err
+	}
+	m.obs.OrderSubmitted(order, OutcomeAmbiguous)
+	st, err := m.apply(cid, Event{Kind: EvAmbiguous, Time: m.now()},
+		fmt.Sprintf("ambiguous: place: %v; lookup: %v", perr, lerr))
+	if err != nil {
+		return st, err
+	}
+	return st, fmt.Errorf("submit %s: %w: place: %w; lookup: %w", cid, ErrAmbiguous, perr, lerr)
+}
+
+// apply runs one event through the state machine for a tracked order,
+// journals a change, and books any fill. what (if not empty) goes to the
+// recent events.
+func (m *Manager) apply(key string, ev Event, what string) (OrderRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.applyLocked(key, ev, what)
+}
+
+func (m *Manager) applyReport(key string, r Report, what string) (OrderRecord, error) {
+	return m.apply(key, Event{Kind: EvReport, Time: m.now(), Report: r}, what+" "+r.Status.String())
+}
+
+func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, error) {
+	cur, ok := m.orders[key]
+	if !ok {
+		return OrderRecord{}, fmt.Errorf("order %s is not tracked", key)
+	}
+	step, err := Apply(*cur, ev)
+	if err != nil {
+		m.obs.IllegalTransition(ev.Kind)
+		m.log.Warn("order event ignored", "clientId", key, "event", ev.Kind.String(), "err", err)
+		m.logEvent(key, "ignored "+ev.Kind.String()+": "+err.Error())
+		return *cur, nil
+	}
+	if !step.Changed {
+		return *cur, nil
+	}
+	// Send-path states are not journaled: Pending already is, and on restart
+	// Pending means "maybe sent", which is what Submitted means too.
+	if !(ev.Kind == EvSent) {
+		if err := m.store.PutOrder(step.Order); err != nil {
+			// Keep memory as it was so memory never runs ahead of disk.
+			return *cur, fmt.Errorf("journal order %s after %s: %w", key, ev.Kind, err)
+		}
+	}
+	*cur = step.Order
+	if what != "" {
+		m.logEvent(key, what)
+	}
+	if step.Fill.Qty != 0 || step.Fill.Fee != 0 {
+		m.ledger.ApplyFill(step.Fill)
+		m.obs.OrderFilled(step.Fill)
+		m.logEvent(key, fmt.Sprintf("fill %s %s @ %s fee %s", step.Fill.Side, step.Fill.Qty, step.Fill.Price, step.Fill.Fee))
+		if err := m.saveLedgerLocked(); err != nil {
+			return *cur, err
+		}
+	}
+	return *cur, nil
+}
+
+func (m *Manager) saveLedgerLocked() error {
+	b, err := json.Marshal(m.ledger)
+	if err != nil {
+		return fmt.Errorf("encode ledger: %w", err)
+	}
+	if err := m.store.PutState(ledgerStateKey, b); err != nil {
+		return fmt.Errorf("snapshot ledger: %w", err)
+	}
+	return nil
+}
+
+// OnOrderReport feeds a private WS order push (or any venue report). Orders
+// with our prefix that we do not track (a crash between send and journal, or
+// an order that already left memory) are looked up in the journal or
+// adopted. Foreign orders are left to reconciliation.
+func (m *Manager) OnOrderReport(r Report) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := keyOf(r)
+	if _, ok := m.orders[key]; !ok {
+		if !IsOurs(r.ClientID, m.cfg.Prefix) {
+			return nil
+		}
+		if err := m.trackLocked(r); err != nil {
+			return err
+		}
+	}
+	_, err := m.applyLocked(key, Event{Kind: EvReport, Time: m.now(), Report: r}, "report "+r.Status.String())
+	return err
+}
+
+// trackLocked brings an untracked order into memory: from the journal if it
+// is there, else as an adopted order (journaled at once).
+func (m *Manager) trackLocked(r Report) error {
+	key := keyOf(r)
+	rec, err := m.store.Order(key)
+	switch {
+	case err == nil:
+		m.orders[key] = &rec
+		return nil
+	case !errors.Is(err, journal.ErrNotFound):
+		return fmt.Errorf("look up %s in journal: %w", key, err)
+	}
+	rec = recordFromReport(r, m.now())
+	rec.ClientID = key
+	if err := m.store.PutOrder(rec); err != nil {
+		return fmt.Errorf("adopt %s: %w", key, err)
+	}
+	m.orders[key] = &rec
+	m.logEvent(key, "adopted from venue")
+	return nil
+}
+
+// OnFunding books a funding payment (positive received).
+func (m *Manager) OnFunding(symbol string, amount fixed.Value) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ledger.ApplyFunding(symbol, amount)
+	m.logEvent("", fmt.Sprintf("funding %s %s", symbol, amount))
+	return m.saveLedgerLocked()
+}
+
+// OnMark updates a mark price for unrealised PnL (memory only; not worth an
+// fsync per tick).
+func (m *Manager) OnMark(symbol string, price fixed.Value) {
+	m.mu.Lock()
+	m.ledger.SetMark(symbol, price)
+	m.mu.Unlock()
+}
+
+// OnBalance records a balance push or query.
+func (m *Manager) OnBalance(b BalanceReport) {
+	m.mu.Lock()
+	m.balance = b
+	m.mu.Unlock()
+}
+
+// OpenOrders lists tracked non-final orders, oldest first.
+func (m *Manager) OpenOrders() []OrderRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.openLocked()
+}
+
+func (m *Manager) openLocked() []OrderRecord {
+	var out []OrderRecord
+	for _, o := range m.orders {
+		if o.Open() {
+			out = append(out, *o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Created.Equal(out[j].Created) {
+			return out[i].ClientID < out[j].ClientID
+		}
+		return out[i].Created.Before(out[j].Created)
+	})
+	return out
+}
+
+// Order returns a tracked order by client id (or journaled, if not in
+// memory).
+func (m *Manager) Order(clientID string) (OrderRecord, error) {
+	m.mu.Lock()
+	o, ok := m.orders[clientID]
+	var cp OrderRecord
+	if ok {
+		cp = *o
+	}
+	m.mu.Unlock()
+	if ok {
+		return cp, nil
+	}
+	return m.store.Order(clientID)
+}
+
+// Positions returns the local positions.
+func (m *Manager) Positions() []Position {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ledger.List()
+}
+
+// PnL returns the ledger totals.
+func (m *Manager) PnL() PnL {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ledger.Totals()
+}
+
+// Status is a snapshot for /status.
+type Status struct {
+	Prefix     string        `json:"prefix"`
+	Epoch      uint64        `json:"epoch"`
+	Positions  []Position    `json:"positions"`
+	OpenOrders []OrderRecord `json:"openOrders"`
+	PnL        PnL           `json:"pnl"`
+	Balance    BalanceReport `json:"balance"`
+	Drift      DriftTotals   `json:"drift"`
+	Recent     []EventLog    `json:"recent"` // oldest first
+}
+
+// Status returns a consistent snapshot.
+func (m *Manager) Status() Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	recent := make([]EventLog, 0, len(m.events))
+	if len(m.events) == cap(m.events) {
+		recent = append(recent, m.events[m.evNext:]...)
+		recent = append(recent, m.events[:m.evNext]...)
+	} else {
+		recent = append(recent, m.events...)
+	}
+	return Status{
+		Prefix: m.cfg.Prefix, Epoch: m.cfg.Epoch,
+		Positions: m.ledger.List(), OpenOrders: m.openLocked(), PnL: m.ledger.Totals(),
+		Balance: m.balance, Drift: m.drift, Recent: recent,
+	}
+}
+
+// CancelAll asks the venue to cancel every open order we track (shutdown,
+// kill switch). Confirmation comes through reports; it returns the joined
+// errors of the cancels that failed.
+func (m *Manager) CancelAll(ctx context.Context) error {
+	var errs []error
+	for _, o := range m.OpenOrders() {
+		ref := OrderRef{Symbol: o.Intent.Symbol, ClientID: o.ClientID, OrderID: o.ExchangeID}
+		if o.Adopted && len(o.ClientID) > 2 && o.ClientID[:2] == "x-" {
+			ref.ClientID = ""
+		}
+		if err := m.venue.Cancel(ctx, ref); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, fmt.Errorf("cancel %s: %w", o.ClientID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PruneFinal drops final orders from memory (they stay in the journal), so
+// memory does not grow with history. The lead calls it periodically.
+func (m *Manager) PruneFinal() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k, o := range m.orders {
+		if !o.Open() && !m.inflight[k] {
+			delete(m.orders, k)
+			n++
+		}
+	}
+	return n
+}
