@@ -1,0 +1,198 @@
+package marketdata
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/trading"
+)
+
+// KlineSource is what Replay reads; *KlineReader satisfies it.
+type KlineSource interface {
+	Next() (trading.Kline, error)
+}
+
+// ReplayConfig shapes the events Replay synthesizes from each kline.
+type ReplayConfig struct {
+	Spec            instrument.Spec // zero: instrument.Default of the kline's symbol
+	Depth           int             // book levels per side; default 20
+	StepsPerLeg     int             // trade points per leg of the O→…→C path; default 3
+	LevelQty        fixed.Value     // quantity at the best level; default 1000 lot steps
+	FundingRate     fixed.Value     // constant funding rate on mark events; default 0.0001
+	FundingInterval time.Duration   // default 8h
+	DefaultInterval time.Duration   // for klines without an Interval; default 1m
+}
+
+// Replay turns klines into a deterministic event stream for a venue, so a
+// kline file can drive the simulator's and the backtester's matching engine.
+//
+// For each kline it emits, at the open time, a mark price (mark = index =
+// open). It then walks the price path
+//
+//	bullish or flat candle (close ≥ open): open → low → high → close
+//	bearish candle (close < open):         open → high → low → close
+//
+// visiting the extreme opposite to the close first — the conservative
+// assumption for stops and limits, as most backtesters make it. The path is
+// cut into 3·StepsPerLeg+1 points spread evenly over the interval; at each
+// point it emits a book whose touch is at the point's price, then a trade
+// there: a buy at the ask when the price rose to it, a sell at the bid when
+// it fell (the first point and flat steps take the candle's direction). The
+// kline's volume is split evenly across the trades on the lot step; points
+// whose share rounds to zero get a book but no trade.
+type Replay struct {
+	src    KlineSource
+	cfg    ReplayConfig
+	spec   instrument.Spec
+	queue  []Event
+	head   int
+	err    error
+	closer io.Closer
+}
+
+// NewReplay returns a replay of src.
+func NewReplay(src KlineSource, cfg ReplayConfig) *Replay {
+	if cfg.Depth <= 0 {
+		cfg.Depth = 20
+	}
+	if cfg.StepsPerLeg <= 0 {
+		cfg.StepsPerLeg = 3
+	}
+	if cfg.FundingRate == 0 {
+		cfg.FundingRate = fixed.MustParse("0.0001")
+	}
+	if cfg.FundingInterval <= 0 {
+		cfg.FundingInterval = 8 * time.Hour
+	}
+	if cfg.DefaultInterval <= 0 {
+		cfg.DefaultInterval = time.Minute
+	}
+	return &Replay{src: src, cfg: cfg, spec: cfg.Spec}
+}
+
+// OpenReplay replays a kline file, as `--market-data replay:FILE` needs.
+func OpenReplay(path string, opt KlineOptions, cfg ReplayConfig) (*Replay, error) {
+	kr, err := OpenKlines(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	r := NewReplay(kr, cfg)
+	r.closer = kr
+	return r, nil
+}
+
+// Close closes the file opened by OpenReplay; it is a no-op otherwise.
+func (r *Replay) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
+
+// Next returns the next event, io.EOF after the last kline, or the kline
+// source's error.
+func (r *Replay) Next() (Event, error) {
+	for r.head >= len(r.queue) {
+		if r.err != nil {
+			return Event{}, r.err
+		}
+		k, err := r.src.Next()
+		if err != nil {
+			if err != io.EOF {
+				err = fmt.Errorf("replay: %w", err)
+			}
+			r.err = err
+			return Event{}, err
+		}
+		r.queue, r.head = r.queue[:0], 0
+		r.expand(k)
+	}
+	ev := r.queue[r.head]
+	r.head++
+	return ev, nil
+}
+
+func (r *Replay) expand(k trading.Kline) {
+	spec := r.spec
+	if spec.Symbol == "" && k.Symbol != "" {
+		spec = instrument.Default(k.Symbol)
+		r.spec = spec
+	} else if spec.Symbol == "" {
+		spec = instrument.Default("XXXUSDT")
+	}
+	interval := k.Interval
+	if interval <= 0 {
+		interval = r.cfg.DefaultInterval
+	}
+	o, h, l, c := spec.RoundPrice(k.Open), spec.RoundPrice(k.High), spec.RoundPrice(k.Low), spec.RoundPrice(k.Close)
+	up := c >= o
+	vertices := [4]fixed.Value{o, l, h, c}
+	if !up {
+		vertices = [4]fixed.Value{o, h, l, c}
+	}
+	fi := r.cfg.FundingInterval
+	r.queue = append(r.queue, Event{Kind: KindMark, Mark: trading.MarkPrice{
+		Symbol: k.Symbol, Mark: o, Index: o, FundingRate: r.cfg.FundingRate,
+		NextFundingTime: k.OpenTime.Truncate(fi).Add(fi), Time: k.OpenTime,
+	}})
+
+	s := r.cfg.StepsPerLeg
+	n := int64(3*s + 1)
+	vol := spec.RoundQty(k.Volume)
+	lot := int64(spec.LotStep())
+	prev := o
+	var given fixed.Value
+	for j := range n {
+		var p fixed.Value
+		if j == 0 {
+			p = o
+		} else {
+			leg, step := (j-1)/int64(s), (j-1)%int64(s)+1
+			a, b := vertices[leg], vertices[leg+1]
+			p = spec.RoundPrice(a + (b - a).MulInt(step).DivInt(int64(s)))
+		}
+		side := trading.Sell
+		if p > prev || (p == prev && up) {
+			side = trading.Buy
+		}
+		prev = p
+		t := k.OpenTime.Add(time.Duration(int64(interval) * j / n)).Truncate(time.Millisecond)
+		r.queue = append(r.queue, Event{Kind: KindBook, Book: r.book(spec, k.Symbol, p, side, t)})
+		// Cumulative share on the lot step, so the shares add up to vol.
+		cum := fixed.Value(int64(vol) / lot * (j + 1) / n * lot)
+		if j == n-1 {
+			cum = vol
+		}
+		if q := cum - given; q > 0 {
+			given = cum
+			r.queue = append(r.queue, Event{Kind: KindTrade, Trade: trading.Trade{Symbol: k.Symbol, Price: p, Qty: q, Side: side, Time: t}})
+		}
+	}
+}
+
+// book puts the touch at p: the ask for a buy, the bid for a sell.
+func (r *Replay) book(spec instrument.Spec, symbol string, p fixed.Value, side trading.Side, t time.Time) trading.Book {
+	tick := spec.Tick()
+	bid, ask := p-tick, p
+	if side == trading.Sell {
+		bid, ask = p, p+tick
+	}
+	qty := r.cfg.LevelQty
+	if qty <= 0 {
+		qty = spec.LotStep().MulInt(1000)
+	}
+	n := r.cfg.Depth
+	levels := make([]trading.Level, 2*n)
+	bids, asks := levels[:0:n], levels[n:n]
+	for i := range n {
+		q := spec.RoundQty(qty.MulInt(int64(100 + 35*i)).DivInt(100))
+		if b := bid - tick.MulInt(int64(i)); b > 0 {
+			bids = append(bids, trading.Level{Price: b, Qty: q})
+		}
+		asks = append(asks, trading.Level{Price: ask + tick.MulInt(int64(i)), Qty: q})
+	}
+	return trading.Book{Symbol: symbol, Bids: bids, Asks: asks, Time: t}
+}
