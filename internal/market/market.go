@@ -122,7 +122,9 @@ func (m *Market) OnTrade(now time.Time, t trading.Trade) []trading.Kline {
 func (m *Market) OnMark(now time.Time, p trading.MarkPrice) { m.Symbol(p.Symbol).OnMark(now, p) }
 
 // OnKline applies a closed kline (see Symbol.OnKline).
-func (m *Market) OnKline(now time.Time, k trading.Kline) error { return m.Symbol(k.Symbol).OnKline(now, k) }
+func (m *Market) OnKline(now time.Time, k trading.Kline) error {
+	return m.Symbol(k.Symbol).OnKline(now, k)
+}
 
 // Symbol is the market state of one symbol. Read methods return values or
 // slices owned by the Symbol, valid until its next update.
@@ -348,7 +350,9 @@ func (s *Symbol) BookImbalance(n int) (float64, bool) {
 }
 
 // LastTrade returns the last trade, ok false before any trade (or kline).
-func (s *Symbol) LastTrade() (trading.Trade, bool) { return s.lastTrade, s.hasTrade || s.lastTrade.Price != 0 }
+func (s *Symbol) LastTrade() (trading.Trade, bool) {
+	return s.lastTrade, s.hasTrade || s.lastTrade.Price != 0
+}
 
 // Last returns the best current price: last trade, else mid, else mark.
 func (s *Symbol) Last() (fixed.Value, bool) {
