@@ -1,0 +1,57 @@
+package config
+
+import (
+	"crypto/subtle"
+	"log/slog"
+)
+
+// Secret holds a credential. Every way Go prints, marshals or logs a value
+// yields "[REDACTED]"; only Reveal returns the text, so a secret can reach
+// output only through a deliberate call.
+type Secret struct{ value string }
+
+const redacted = "[REDACTED]"
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return Secret{value: s} }
+
+// Reveal returns the secret text, for signing requests and nothing else.
+func (s Secret) Reveal() string { return s.value }
+
+// IsSet reports whether the secret is non-empty.
+func (s Secret) IsSet() bool { return s.value != "" }
+
+// Equal compares in constant time, so a token check leaks no timing.
+func (s Secret) Equal(candidate string) bool {
+	if s.value == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(s.value), []byte(candidate)) == 1
+}
+
+func (s Secret) String() string   { return s.mask() }
+func (s Secret) GoString() string { return s.mask() }
+
+// LogValue keeps secrets out of slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.mask()) }
+
+// MarshalText covers JSON, YAML and any text encoder.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.mask()), nil }
+
+func (s Secret) mask() string {
+	if s.value == "" {
+		return ""
+	}
+	return redacted
+}
+
+// Secrets are the credentials bitrader uses. They are never read from
+// configuration files, only from the environment or mounted files.
+type Secrets struct {
+	APIKey     Secret `yaml:"apiKey" json:"apiKey"`
+	SecretKey  Secret `yaml:"secretKey" json:"secretKey"`
+	AdminToken Secret `yaml:"adminToken" json:"adminToken"`
+}
+
+// HasExchangeKeys reports whether both API key and secret are present.
+func (s Secrets) HasExchangeKeys() bool { return s.APIKey.IsSet() && s.SecretKey.IsSet() }
