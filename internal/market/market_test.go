@@ -29,8 +29,8 @@ func newSym(t *testing.T) *Symbol {
 func TestBookCopiesDepth(t *testing.T) {
 	s := newSym(t)
 	b := &trading.Book{Symbol: "BTCUSDT", Time: t0,
-		Bids: []trading.Level{{d("100"), d("3")}, {d("99"), d("1")}, {d("98"), d("50")}},
-		Asks: []trading.Level{{d("101"), d("1")}}}
+		Bids: []trading.Level{{Price: d("100"), Qty: d("3")}, {Price: d("99"), Qty: d("1")}, {Price: d("98"), Qty: d("50")}},
+		Asks: []trading.Level{{Price: d("101"), Qty: d("1")}}}
 	s.OnBook(t0, b)
 	b.Bids[0].Price = d("1") // caller reuses its buffer
 	if bb, _ := s.BestBid(); bb.Price != d("100") {
