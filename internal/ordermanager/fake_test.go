@@ -35,6 +35,9 @@ type fakeVenue struct {
 	balance   BalanceReport
 	nextID    int
 	lookupErr error // forced OrderByClientID error
+	// onAccept, if set, runs after an order is accepted and before Place
+	// returns, without the venue lock: a WS push racing the REST reply.
+	onAccept func(r Report)
 }
 
 func newFakeVenue() *fakeVenue { return &fakeVenue{orders: map[string]*Report{}} }
@@ -47,6 +50,17 @@ func (v *fakeVenue) add(r Report) {
 }
 
 func (v *fakeVenue) Place(ctx context.Context, o Order) (Ack, error) {
+	ack, err := v.place(o)
+	if v.onAccept != nil && (err == nil || v.mode == placeDropReply) {
+		v.mu.Lock()
+		r := *v.orders[o.ClientID]
+		v.mu.Unlock()
+		v.onAccept(r)
+	}
+	return ack, err
+}
+
+func (v *fakeVenue) place(o Order) (Ack, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.places = append(v.places, o)

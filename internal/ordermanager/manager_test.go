@@ -518,3 +518,26 @@ func (o *countingObserver) OrderRejected(_ string, code int) {
 	}
 	o.rejects[code]++
 }
+
+// The WS push (filled) arrives before the REST ack: the late ack must not
+// move the order back to New, and the fill is booked once.
+func TestPushBeforeAck(t *testing.T) {
+	r := newRig(t)
+	r.v.onAccept = func(rep Report) {
+		rep.Status, rep.FilledQty, rep.AvgPrice = trading.StatusFilled, rep.Qty, rep.Price
+		if err := r.m.OnOrderReport(rep); err != nil {
+			t.Error(err)
+		}
+	}
+	got, err := r.m.Submit(context.Background(), limitBuy("0.01", "50000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, got, trading.StatusFilled)
+	if p := r.m.Positions(); len(p) != 1 || p[0].Qty != fixed.MustParse("0.01") {
+		t.Fatalf("positions %+v", p)
+	}
+	if j, _ := r.j.Order(got.ClientID); j.Status != trading.StatusFilled || j.ExchangeID != "ex1" {
+		t.Fatalf("journal %+v", j)
+	}
+}
