@@ -66,13 +66,13 @@ var endpoints = map[string]endpoint{
 	"position/get_pending_positions": {http.MethodGet, true, 10, (*Server).pendingPositions},
 	"position/get_history_positions": {http.MethodGet, true, 10, (*Server).historyPositions},
 
-	"tpsl/place_order":             {http.MethodPost, true, 10, (*Server).tpslPlace},
-	"tpsl/position/place_order":    {http.MethodPost, true, 10, (*Server).tpslPositionPlace},
-	"tpsl/modify_order":            {http.MethodPost, true, 10, (*Server).tpslModify},
-	"tpsl/position/modify_order":   {http.MethodPost, true, 10, (*Server).tpslPositionModify},
-	"tpsl/cancel_order":            {http.MethodPost, true, 10, (*Server).tpslCancel},
-	"tpsl/get_pending_orders":      {http.MethodGet, true, 10, (*Server).tpslPending},
-	"tpsl/get_history_orders":      {http.MethodGet, true, 10, (*Server).tpslHistory},
+	"tpsl/place_order":           {http.MethodPost, true, 10, (*Server).tpslPlace},
+	"tpsl/position/place_order":  {http.MethodPost, true, 10, (*Server).tpslPositionPlace},
+	"tpsl/modify_order":          {http.MethodPost, true, 10, (*Server).tpslModify},
+	"tpsl/position/modify_order": {http.MethodPost, true, 10, (*Server).tpslPositionModify},
+	"tpsl/cancel_order":          {http.MethodPost, true, 10, (*Server).tpslCancel},
+	"tpsl/get_pending_orders":    {http.MethodGet, true, 10, (*Server).tpslPending},
+	"tpsl/get_history_orders":    {http.MethodGet, true, 10, (*Server).tpslHistory},
 }
 
 func (s *Server) handleREST(w http.ResponseWriter, r *http.Request) {
