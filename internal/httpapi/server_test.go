@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bitrader/bitrader/internal/config"
+	"github.com/bitrader/bitrader/internal/metrics"
+)
+
+type fakeReady struct{ err error }
+
+func (f fakeReady) Ready() error { return f.err }
+
+type fakeKill struct{ killed, resumed int }
+
+func (f *fakeKill) Kill(string) error { f.killed++; return nil }
+func (f *fakeKill) Resume() error     { f.resumed++; return nil }
+
+type fakeStatus struct{}
+
+func (fakeStatus) Status() any { return map[string]int{"openOrders": 2} }
+
+func TestEndpoints(t *testing.T) {
+	kill := &fakeKill{}
+	tok := config.NewSecret("s3cret")
+	srv := New(Config{
+		Registry:  metrics.NewRegistry(metrics.BuildInfo{Version: "v1", Commit: "c", Date: "d"}),
+		Readiness: fakeReady{err: errors.New("websocket not connected")},
+		Status:    fakeStatus{},
+		Kill:      kill,
+		Token:     tok,
+	})
+	tests := []struct {
+		method, path, auth string
+		code               int
+		body               string
+	}{
+		{"GET", "/healthz", "", 200, "ok"},
+		{"GET", "/readyz", "", 503, "websocket not connected"},
+		{"GET", "/status", "", 200, `"openOrders": 2`},
+		{"GET", "/metrics", "", 200, `bitrader_build_info{commit="c",date="d"`},
+		{"POST", "/admin/kill", "", 401, "unauthorized"},
+		{"POST", "/admin/kill", "Bearer wrong", 401, "unauthorized"},
+		{"POST", "/admin/kill", "s3cret", 401, "unauthorized"},
+		{"POST", "/admin/kill", "Bearer s3cret", 204, ""},
+		{"POST", "/admin/resume", "Bearer s3cret", 204, ""},
+		{"GET", "/admin/kill", "Bearer s3cret", 405, ""},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(tt.method, tt.path, nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		rec := httptest.NewRecorder()
+		srv.srv.Handler.ServeHTTP(rec, req)
+		if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.body) {
+			t.Errorf("%s %s (%q): got %d %q, want %d containing %q", tt.method, tt.path, tt.auth, rec.Code, rec.Body.String(), tt.code, tt.body)
+		}
+	}
+	if kill.killed != 1 || kill.resumed != 1 {
+		t.Errorf("kill=%d resume=%d, want 1 and 1", kill.killed, kill.resumed)
+	}
+}
+
+func TestAdminDisabledWithoutToken(t *testing.T) {
+	srv := New(Config{Kill: &fakeKill{}, Token: config.NewSecret("")})
+	req := httptest.NewRequest("POST", "/admin/kill", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	rec := httptest.NewRecorder()
+	srv.srv.Handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("got %d, want 404", rec.Code)
+	}
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	srv := New(Config{Addr: "127.0.0.1:0"})
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	resp, err := http.Get("http://" + srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok\n" {
+		t.Fatalf("healthz body %q", b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
