@@ -1,0 +1,287 @@
+package bitunix
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// DefaultBaseURL is the production REST host (§1). There is no testnet.
+const DefaultBaseURL = "https://fapi.bitunix.com"
+
+// Config configures a REST Client. Zero values get sensible defaults.
+type Config struct {
+	BaseURL    string
+	APIKey     string
+	Secret     string
+	HTTPClient *http.Client
+	Clock      func() time.Time
+	Nonce      func() string // default: 32 random hex characters
+	Observer   Observer
+	Logger     *slog.Logger
+	// Sleep waits under ctx; tests inject a fake.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxRetries bounds retries of GETs on ambiguous or rate-limited
+	// outcomes (default 3). Lookups after an ambiguous place_order use
+	// LookupAttempts (default 4).
+	MaxRetries     int
+	LookupAttempts int
+	// Backoff returns the pause before retry attempt n (0-based).
+	Backoff func(attempt int) time.Duration
+	// RateLimitBackoff is the base penalty after a 10005/10006 reply
+	// (default 500 ms, doubling per strike up to 30 s).
+	RateLimitBackoff time.Duration
+}
+
+// Client is a Bitunix futures REST client, safe for concurrent use.
+type Client struct {
+	cfg  Config
+	base string
+	lims limiters
+}
+
+// New returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("bitunix: bad base URL %q", cfg.BaseURL)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Nonce == nil {
+		cfg.Nonce = randomNonce
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 3
+	}
+	if cfg.LookupAttempts == 0 {
+		cfg.LookupAttempts = 4
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = jitterBackoff(200*time.Millisecond, 5*time.Second)
+	}
+	if cfg.RateLimitBackoff == 0 {
+		cfg.RateLimitBackoff = 500 * time.Millisecond
+	}
+	return &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/")}, nil
+}
+
+// String never shows credentials.
+func (c *Client) String() string { return "bitunix.Client(" + c.base + ")" }
+
+func randomNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// call performs a request with pacing and, where it cannot duplicate
+// anything, retries: any request whose reply was a rate-limit code or that
+// never left the machine (dial failure), and GETs on ambiguous outcomes.
+// decode runs on the envelope's data while the parser is valid.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, private bool, decode func(*fastjson.Value) error) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		// Serialise once, compactly; these exact bytes are signed and sent (§2.2).
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("bitunix %s: encode body: %w", endpointName(path), err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, path, query, payload, private, decode)
+		if err == nil || attempt >= c.cfg.MaxRetries || ctx.Err() != nil {
+			return err
+		}
+		retry := errors.Is(err, ErrRateLimited) || dialFailed(err) || (method == http.MethodGet && IsAmbiguous(err))
+		if !retry {
+			return err
+		}
+		c.cfg.Logger.DebugContext(ctx, "bitunix retry", "endpoint", endpointName(path), "attempt", attempt+1, "err", err)
+		if !errors.Is(err, ErrRateLimited) { // rate limits are paced by the group penalty
+			if serr := c.cfg.Sleep(ctx, c.cfg.Backoff(attempt)); serr != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, payload []byte, private bool, decode func(*fastjson.Value) error) error {
+	name := endpointName(path)
+	g := c.lims.get(name)
+	waited, err := g.wait(ctx, c.cfg.Clock, c.cfg.Sleep)
+	if waited > 0 {
+		c.cfg.Observer.RateLimitWait(name, waited)
+	}
+	if err != nil {
+		return fmt.Errorf("bitunix %s: waiting for rate limit: %w", name, err)
+	}
+	target := c.base + path
+	if q := query.Encode(); q != "" {
+		target += "?" + q
+	}
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return fmt.Errorf("bitunix %s: build request: %w", name, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("language", "en-US")
+	if private {
+		if c.cfg.APIKey == "" || c.cfg.Secret == "" {
+			return fmt.Errorf("bitunix %s: %w (no credentials configured)", name, ErrMissingKey)
+		}
+		nonce := c.cfg.Nonce()
+		ts := strconv.FormatInt(c.cfg.Clock().UnixMilli(), 10)
+		req.Header.Set("api-key", c.cfg.APIKey)
+		req.Header.Set("nonce", nonce)
+		req.Header.Set("timestamp", ts)
+		req.Header.Set("sign", SignREST(nonce, ts, c.cfg.APIKey, c.cfg.Secret, query, payload))
+	}
+	start := c.cfg.Clock()
+	err = c.exchange(req, name, decode)
+	outcome := "ok"
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		g.ok()
+	case errors.Is(err, ErrRateLimited):
+		outcome = "rate_limited"
+		g.penalise(c.cfg.Clock(), c.cfg.RateLimitBackoff, 30*time.Second)
+	case errors.As(err, &apiErr):
+		outcome = "api_error"
+	case IsAmbiguous(err):
+		outcome = "ambiguous"
+	default:
+		outcome = "transport_error"
+	}
+	c.cfg.Observer.RESTRequest(name, outcome, c.cfg.Clock().Sub(start))
+	return err
+}
+
+const maxReplyBytes = 32 << 20
+
+func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.Value) error) error {
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		// Anything after the dial may have reached the exchange.
+		return &TransportError{Endpoint: name, Ambiguous: !dialFailed(err), Err: scrubURL(err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes))
+	if err != nil {
+		return &TransportError{Endpoint: name, Status: resp.StatusCode, Ambiguous: true, Err: fmt.Errorf("read reply: %w", err)}
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return &TransportError{Endpoint: name, Status: resp.StatusCode, Err: ErrRateLimited}
+	case resp.StatusCode >= 500:
+		return &TransportError{Endpoint: name, Status: resp.StatusCode, Ambiguous: true, Err: errors.New(http.StatusText(resp.StatusCode))}
+	case resp.StatusCode != http.StatusOK:
+		return &TransportError{Endpoint: name, Status: resp.StatusCode, Err: fmt.Errorf("unexpected status: %q", clip(raw))}
+	}
+	return decodeEnvelope(raw, name, decode)
+}
+
+// decodeEnvelope parses {code,msg,data} (§3). A reply that is not a valid
+// envelope is ambiguous: a proxy may have eaten the real answer.
+func decodeEnvelope(raw []byte, name string, decode func(*fastjson.Value) error) error {
+	var p fastjson.Parser
+	v, err := p.ParseBytes(raw)
+	if err != nil || v.Type() != fastjson.TypeObject || v.Get("code") == nil {
+		return &TransportError{Endpoint: name, Status: http.StatusOK, Ambiguous: true, Err: fmt.Errorf("undecodable reply: %q", clip(raw))}
+	}
+	code, err := intOf(v.Get("code"))
+	if err != nil {
+		return &TransportError{Endpoint: name, Status: http.StatusOK, Ambiguous: true, Err: fmt.Errorf("bad code: %w", err)}
+	}
+	if code != 0 {
+		return &APIError{Code: int(code), Msg: strOf(first(v, "msg", "message")), Endpoint: name}
+	}
+	if decode == nil {
+		return nil
+	}
+	if err := decode(v.Get("data")); err != nil {
+		return &TransportError{Endpoint: name, Status: http.StatusOK, Ambiguous: true, Err: fmt.Errorf("decode data: %w", err)}
+	}
+	return nil
+}
+
+// scrubURL drops the query string from *url.Error so errors never carry
+// request parameters; credentials travel only in headers, which Go never
+// prints, but this keeps errors short and stable.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery = ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
+	return err
+}
+
+// params builds a query, dropping empty values: Bitunix's own signer skips
+// them (§2.2, Java SignUtils), so sending them would risk 10007.
+type params url.Values
+
+func (p params) set(k, v string) params {
+	if v != "" {
+		p[k] = []string{v}
+	}
+	return p
+}
+
+func (p params) time(k string, t time.Time) params {
+	if !t.IsZero() {
+		p[k] = []string{strconv.FormatInt(t.UnixMilli(), 10)}
+	}
+	return p
+}
+
+func (p params) int(k string, n int) params {
+	if n != 0 {
+		p[k] = []string{strconv.Itoa(n)}
+	}
+	return p
+}
+
+func (c *Client) get(ctx context.Context, path string, q params, private bool, decode func(*fastjson.Value) error) error {
+	return c.call(ctx, http.MethodGet, path, url.Values(q), nil, private, decode)
+}
+
+func (c *Client) post(ctx context.Context, path string, body any, decode func(*fastjson.Value) error) error {
+	return c.call(ctx, http.MethodPost, path, nil, body, true, decode)
+}

@@ -1,0 +1,331 @@
+package bitunix
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/trading"
+)
+
+const (
+	testKey    = "test-api-key-123"
+	testSecret = "test-secret-456"
+)
+
+type fakeSleep struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (f *fakeSleep) sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.waits = append(f.waits, d)
+	f.mu.Unlock()
+	return ctx.Err()
+}
+
+// fakeExchange checks every private request's signature against the raw
+// bytes received and routes by path.
+type fakeExchange struct {
+	t      *testing.T
+	mu     sync.Mutex
+	routes map[string]func(w http.ResponseWriter, r *http.Request, body []byte)
+	calls  map[string]int
+}
+
+func newFake(t *testing.T) (*fakeExchange, *Client, *fakeSleep) {
+	f := &fakeExchange{t: t, routes: map[string]func(http.ResponseWriter, *http.Request, []byte){}, calls: map[string]int{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	sl := &fakeSleep{}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Secret: testSecret, Sleep: sl.sleep,
+		Clock: func() time.Time { return now }, Backoff: func(int) time.Duration { return time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, c, sl
+}
+
+func (f *fakeExchange) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	for k, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if v == "" {
+				f.t.Errorf("%s: empty query parameter %q sent", r.URL.Path, k)
+			}
+		}
+	}
+	if key := r.Header.Get("api-key"); key != "" {
+		if !VerifyREST(r.Header.Get("sign"), r.Header.Get("nonce"), r.Header.Get("timestamp"), key, testSecret, r.URL.Query(), body) {
+			f.t.Errorf("%s: bad signature", r.URL.Path)
+			_, _ = io.WriteString(w, `{"code":10007,"data":null,"msg":"Signature Error"}`)
+			return
+		}
+		if ts := r.Header.Get("timestamp"); ts != "1767225600000" {
+			f.t.Errorf("timestamp header = %q, want ms", ts)
+		}
+	}
+	name := strings.TrimPrefix(r.URL.Path, "/api/v1/futures/")
+	f.mu.Lock()
+	f.calls[name]++
+	h := f.routes[name]
+	f.mu.Unlock()
+	if h == nil {
+		_, _ = io.WriteString(w, `{"code":404,"data":null,"msg":"Not Found"}`)
+		return
+	}
+	h(w, r, body)
+}
+
+func (f *fakeExchange) on(name string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
+	f.mu.Lock()
+	f.routes[name] = h
+	f.mu.Unlock()
+}
+
+func (f *fakeExchange) reply(name, s string) {
+	f.on(name, func(w http.ResponseWriter, _ *http.Request, _ []byte) { _, _ = io.WriteString(w, s) })
+}
+
+func (f *fakeExchange) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[name]
+}
+
+func TestRESTMarketDecoding(t *testing.T) {
+	f, c, _ := newFake(t)
+	ctx := context.Background()
+	f.reply("market/trading_pairs", `{"code":0,"msg":"Success","data":[{"symbol":"BTCUSDT","base":"BTC","quote":"USDT","minTradeVolume":"0.0001","maxLimitOrderVolume":"500","basePrecision":4,"quotePrecision":"1","minLeverage":1,"maxLeverage":125,"defaultLeverage":20,"defaultMarginMode":1,"priceProtectScope":"0.02","symbolStatus":"OPEN","isApiSupported":true}]}`)
+	specs, err := c.TradingPairs(ctx)
+	if err != nil || len(specs) != 1 {
+		t.Fatalf("pairs: %v %v", specs, err)
+	}
+	s := specs[0]
+	if s.Symbol != "BTCUSDT" || s.BasePrecision != 4 || s.QuotePrecision != 1 || s.MinQty != m("0.0001") || s.MaxLimitQty != m("500") ||
+		s.MaxLeverage != 125 || s.PriceProtectScope != m("0.02") || s.Status != "OPEN" || s.Tick() != m("0.1") {
+		t.Errorf("spec = %+v", s)
+	}
+	f.reply("market/funding_rate", `{"code":0,"msg":"Success","data":[{"symbol":"BTCUSDT","markPrice":"60000","lastPrice":"60001","indexPrice":"59999","fundingRate":"0.01","fundingInterval":8,"nextFundingTime":"1767254400000","maxFundingRate":"0.3","minFundingRate":"-0.3"}]}`)
+	fr, err := c.FundingRate(ctx, "BTCUSDT")
+	if err != nil || fr.Rate != m("0.0001") || fr.MaxRate != m("0.003") || fr.IntervalHours != 8 || !fr.NextFundingTime.Equal(time.UnixMilli(1767254400000)) {
+		t.Errorf("funding = %+v %v", fr, err)
+	}
+	f.reply("market/depth", `{"code":0,"msg":"Success","data":{"asks":[["60001","1"]],"bids":[[60000,2],["",""]]}}`)
+	b, err := c.Depth(ctx, "BTCUSDT", "5")
+	if err != nil || len(b.Bids) != 1 || b.Bids[0].Qty != m("2") || b.Asks[0].Price != m("60001") {
+		t.Errorf("depth = %+v %v", b, err)
+	}
+	f.reply("market/kline", `{"code":0,"msg":"Success","data":[{"open":"2","high":"3","low":"1","close":"2.5","time":"1767225660000","baseVol":"7"},{"open":"1","high":"2","low":"1","close":"2","time":1767225600000,"baseVol":"5"}]}`)
+	ks, err := c.Klines(ctx, KlineRequest{Symbol: "BTCUSDT", Interval: "1m", Limit: 2})
+	if err != nil || len(ks) != 2 || ks[0].Open != m("1") || ks[1].Close != m("2.5") || ks[0].Interval != time.Minute {
+		t.Errorf("klines = %+v %v", ks, err)
+	}
+	f.reply("market/tickers", `{"code":0,"data":[{"symbol":"BTCUSDT","markPrice":"1","lastPrice":"2","open":"3","high":"4","low":"0.5","quoteVol":"9","baseVol":"8"}]}`)
+	ts, err := c.Tickers(ctx, "BTCUSDT", "ETHUSDT")
+	if err != nil || len(ts) != 1 || ts[0].Last != m("2") || ts[0].Mark != m("1") {
+		t.Errorf("tickers = %+v %v", ts, err)
+	}
+}
+
+func TestRESTPrivateDecoding(t *testing.T) {
+	f, c, _ := newFake(t)
+	ctx := context.Background()
+	// account: list form (DOC) and object form (live) both decode.
+	for _, data := range []string{`[{"marginCoin":"USDT","available":"100.5","frozen":"1","margin":"2","crossUnrealizedPNL":"-3","positionMode":"one_way"}]`,
+		`{"marginCoin":"USDT","available":100.5,"frozen":"1","margin":"2","crossUnrealizedPNL":"-3","positionMode":"ONE_WAY"}`} {
+		f.reply("account", `{"code":0,"msg":"Success","data":`+data+`}`)
+		a, err := c.Account(ctx, "USDT")
+		if err != nil || a.Available != m("100.5") || a.CrossUnrealizedPNL != m("-3") || a.PositionMode != "ONE_WAY" {
+			t.Errorf("account %s = %+v %v", data, a, err)
+		}
+	}
+	f.reply("position/get_pending_positions", `{"code":0,"data":[{"positionId":"p1","symbol":"BTCUSDT","qty":"0.01","side":"BUY","leverage":"10","avgOpenPrice":"60000","unrealizedPNL":"1.5","ctime":"1767225600000","mtime":1767225600000}]}`)
+	ps, err := c.PendingPositions(ctx, "")
+	if err != nil || len(ps) != 1 || ps[0].Side != trading.Buy || ps[0].Leverage != 10 || ps[0].AvgOpenPrice != m("60000") || ps[0].Created.IsZero() {
+		t.Errorf("positions = %+v %v", ps, err)
+	}
+	f.reply("trade/get_history_orders", `{"code":0,"data":{"orderList":[{"orderId":"1","clientId":"c","symbol":"BTCUSDT","qty":"1","tradeQty":"1","price":"market","side":"SELL","orderType":"MARKET","status":"FILLED","reduceOnly":true,"ctime":"1767225600000"}],"total":"1"}}`)
+	os, total, err := c.HistoryOrders(ctx, Query{Symbol: "BTCUSDT", Limit: 10})
+	if err != nil || total != 1 || len(os) != 1 || !os[0].PriceIsMarket || os[0].Status != trading.StatusFilled || os[0].Side != trading.Sell || !os[0].ReduceOnly {
+		t.Errorf("history = %+v %d %v", os, total, err)
+	}
+	f.reply("trade/cancel_all_orders", `{"code":0,"data":{"successList":[{"orderId":"1","clientId":"a"}],"failureList":[{"orderId":"2","errorMsg":"Order status error","errorCode":10013}]}}`)
+	br, err := c.CancelAllOrders(ctx, "")
+	if err != nil || len(br.Success) != 1 || len(br.Failure) != 1 || br.Failure[0].Code != 10013 {
+		t.Errorf("cancel all = %+v %v", br, err)
+	}
+	f.reply("tpsl/place_order", `{"code":0,"data":[{"orderId":"t1","clientId":null}]}`)
+	id, err := c.PlaceTPSL(ctx, TPSLRequest{Symbol: "BTCUSDT", PositionID: "p1", TPPrice: m("70000"), TPStopType: "MARK_PRICE"})
+	if err != nil || id != "t1" {
+		t.Errorf("tpsl = %q %v", id, err)
+	}
+}
+
+func TestRESTEnvelopeErrors(t *testing.T) {
+	f, c, _ := newFake(t)
+	ctx := context.Background()
+	f.reply("account/position_mode", `{"code":10003,"data":null,"message":"api-key empty"}`)
+	_, err := c.PositionMode(ctx)
+	var apiErr *APIError
+	if !errors.Is(err, ErrMissingKey) || !errors.As(err, &apiErr) || apiErr.Msg != "api-key empty" || apiErr.Endpoint != "account/position_mode" {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := c.FundingRates(ctx); !errors.Is(err, ErrNotFound) { // unknown path → code 404
+		t.Errorf("unknown path err = %v", err)
+	}
+	f.reply("market/tickers", `<html>cloudflare</html>`)
+	_, err = c.Tickers(ctx)
+	if !IsAmbiguous(err) {
+		t.Errorf("undecodable reply not ambiguous: %v", err)
+	}
+	if strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testSecret) {
+		t.Errorf("error leaks credentials: %v", err)
+	}
+	noKey, _ := New(Config{BaseURL: "http://127.0.0.1:1"})
+	if _, err := noKey.Account(ctx, "USDT"); !errors.Is(err, ErrMissingKey) {
+		t.Errorf("no key: %v", err)
+	}
+	if s := c.String(); strings.Contains(s, testKey) {
+		t.Error("String leaks the key")
+	}
+}
+
+func TestGETRetriesAmbiguous(t *testing.T) {
+	f, c, sl := newFake(t)
+	n := 0
+	f.on("market/tickers", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		n++
+		if n < 3 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		_, _ = io.WriteString(w, `{"code":0,"data":[]}`)
+	})
+	if _, err := c.Tickers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || len(sl.waits) != 2 {
+		t.Errorf("attempts %d, sleeps %v", n, sl.waits)
+	}
+	// POSTs other than on rate limits are not retried.
+	f.on("trade/cancel_all_orders", func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) })
+	if _, err := c.CancelAllOrders(context.Background(), "BTCUSDT"); !IsAmbiguous(err) || f.count("trade/cancel_all_orders") != 1 {
+		t.Errorf("POST retried or not ambiguous: %v, %d calls", err, f.count("trade/cancel_all_orders"))
+	}
+}
+
+func TestRateLimitBackoff(t *testing.T) {
+	f, c, sl := newFake(t)
+	n := 0
+	f.on("account/position_mode", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		n++
+		if n <= 2 {
+			_, _ = io.WriteString(w, `{"code":10006,"data":null,"msg":"request too frequently"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"code":0,"data":{"positionMode":"HEDGE"}}`)
+	})
+	mode, err := c.PositionMode(context.Background())
+	if err != nil || mode != "HEDGE" {
+		t.Fatalf("mode %q err %v", mode, err)
+	}
+	// Two penalties: the clock is frozen, so each wait is the penalty itself,
+	// growing (jittered within [d/2, d]).
+	if len(sl.waits) != 2 || sl.waits[0] < 250*time.Millisecond || sl.waits[0] > 500*time.Millisecond ||
+		sl.waits[1] < 500*time.Millisecond || sl.waits[1] > time.Second {
+		t.Errorf("waits = %v", sl.waits)
+	}
+}
+
+func TestLimiterPacesBurst(t *testing.T) {
+	f, c, sl := newFake(t)
+	f.reply("trade/close_all_position", `{"code":0,"data":""}`)
+	for range 3 {
+		if err := c.CloseAllPositions(context.Background(), "BTCUSDT"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 1/s with a frozen clock: the 2nd and 3rd calls each wait for tokens.
+	if len(sl.waits) != 2 || sl.waits[0] != time.Second || sl.waits[1] != 2*time.Second {
+		t.Errorf("waits = %v", sl.waits)
+	}
+}
+
+const orderDetail = `{"code":0,"data":{"orderId":"O1","clientId":"cid-1","symbol":"BTCUSDT","qty":"0.01","price":"60000","side":"BUY","orderType":"LIMIT","status":"NEW","ctime":"1767225600000"}}`
+
+func TestPlaceOrderAmbiguousResolvedByClientID(t *testing.T) {
+	f, c, _ := newFake(t)
+	var mu sync.Mutex
+	placed := map[string]bool{}
+	f.on("trade/place_order", func(w http.ResponseWriter, _ *http.Request, body []byte) {
+		if !strings.Contains(string(body), `"clientId":"cid-1"`) || strings.Contains(string(body), " ") {
+			t.Errorf("body = %s", body)
+		}
+		mu.Lock()
+		placed["cid-1"] = true
+		mu.Unlock()
+		// Accepted, but the reply is lost: drop the connection.
+		hj, _ := w.(http.Hijacker)
+		conn, _, _ := hj.Hijack()
+		_ = conn.Close()
+	})
+	lookups := 0
+	f.on("trade/get_order_detail", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		lookups++
+		if r.URL.Query().Get("clientId") != "cid-1" || r.URL.Query().Has("orderId") {
+			t.Errorf("lookup query %v", r.URL.Query())
+		}
+		if lookups < 2 { // not visible yet on the first lookup
+			_, _ = io.WriteString(w, `{"code":20007,"data":null,"msg":"Order not found"}`)
+			return
+		}
+		_, _ = io.WriteString(w, orderDetail)
+	})
+	ack, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Limit,
+		Qty: m("0.01"), Price: m("60000"), ClientID: "cid-1"})
+	if err != nil || !ack.Recovered || ack.OrderID != "O1" || ack.Order == nil || ack.Order.Status != trading.StatusNew {
+		t.Fatalf("ack %+v err %v", ack, err)
+	}
+	if n := f.count("trade/place_order"); n != 1 {
+		t.Errorf("place_order sent %d times, want exactly 1", n)
+	}
+}
+
+func TestPlaceOrderNeverFound(t *testing.T) {
+	f, c, _ := newFake(t)
+	f.on("trade/place_order", func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusServiceUnavailable) })
+	f.reply("trade/get_order_detail", `{"code":20007,"data":null,"msg":"Order not found"}`)
+	_, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market, Qty: m("1"), ClientID: "cid-2"})
+	if !errors.Is(err, ErrAmbiguous) {
+		t.Fatalf("err = %v", err)
+	}
+	if f.count("trade/place_order") != 1 || f.count("trade/get_order_detail") != 4 {
+		t.Errorf("calls: place %d, lookups %d", f.count("trade/place_order"), f.count("trade/get_order_detail"))
+	}
+}
+
+func TestPlaceOrderDuplicateAndValidation(t *testing.T) {
+	f, c, _ := newFake(t)
+	f.reply("trade/place_order", `{"code":30042,"data":null,"msg":"Client ID duplicate"}`)
+	f.reply("trade/get_order_detail", orderDetail)
+	ack, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Limit, Qty: m("0.01"), Price: m("60000"), ClientID: "cid-1"})
+	if err != nil || !ack.Recovered || ack.OrderID != "O1" || f.count("trade/place_order") != 1 {
+		t.Errorf("duplicate: %+v %v", ack, err)
+	}
+	if _, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: m("1")}); !errors.Is(err, ErrMissingClientID) {
+		t.Errorf("missing client id: %v", err)
+	}
+	f.reply("trade/place_order", `{"code":30017,"data":null,"msg":"qty below min"}`)
+	if _, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: m("0.00001"), ClientID: "x"}); !errors.Is(err, ErrQtyTooSmall) || IsAmbiguous(err) {
+		t.Errorf("qty too small: %v", err)
+	}
+}
