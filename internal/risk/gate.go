@@ -370,12 +370,15 @@ func (g *Gate) Check(now time.Time, in trading.Intent, st AccountState) Decision
 	// Total notional grows by |base+q|-|base|: the part of q that first
 	// offsets an opposite position is free, twice (it removes that
 	// exposure and then adds the same amount back on the other side).
-	free := max(-base, 0) * 2
-	limit(qtyFor(g.limits.MaxTotalNotional-st.TotalNotional, px)+free, ReasonTotalNotional)
+	// Already over a limit (negative headroom), only the closing part
+	// remains allowed.
+	closing := max(-base, 0)
+	free := closing * 2
+	limit(max(closing, free+signedQtyFor(g.limits.MaxTotalNotional-st.TotalNotional, px)), ReasonTotalNotional)
 	if st.Equity <= 0 {
-		limit(0, ReasonLeverage)
+		limit(closing, ReasonLeverage)
 	} else {
-		limit(qtyFor(st.Equity.Mul(g.limits.MaxLeverage)-st.TotalNotional, px)+free, ReasonLeverage)
+		limit(max(closing, free+signedQtyFor(st.Equity.Mul(g.limits.MaxLeverage)-st.TotalNotional, px)), ReasonLeverage)
 	}
 
 	if allowed == in.Qty {
@@ -423,6 +426,19 @@ func qtyFor(notional, px fixed.Value) fixed.Value {
 		q--
 	}
 	return q
+}
+
+// signedQtyFor is qtyFor that keeps a negative headroom negative,
+// rounded away from zero so it never overstates the room.
+func signedQtyFor(notional, px fixed.Value) fixed.Value {
+	if notional >= 0 {
+		return qtyFor(notional, px)
+	}
+	q := (-notional).Div(px)
+	if q.Mul(px) < -notional {
+		q++
+	}
+	return -q
 }
 
 func (g *Gate) expireOrders(nowNs int64) {
