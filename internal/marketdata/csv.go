@@ -141,25 +141,22 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-// splitFields stores up to len(dst) fields of line in dst and returns the
-// total number of fields (which may exceed len(dst)).
+// splitFields stores the first len(dst) fields of line in dst and returns
+// the total number of fields (which may exceed len(dst)). Fields past dst
+// are only counted, which is cheaper than splitting them.
 func splitFields(line []byte, dst [][]byte) int {
 	n := 0
-	for {
+	for n < len(dst) {
 		i := bytes.IndexByte(line, ',')
-		f := line
-		if i >= 0 {
-			f = line[:i]
-		}
-		if n < len(dst) {
-			dst[n] = trimField(f)
-		}
-		n++
 		if i < 0 {
-			return n
+			dst[n] = trimField(line)
+			return n + 1
 		}
+		dst[n] = trimField(line[:i])
+		n++
 		line = line[i+1:]
 	}
+	return n + 1 + bytes.Count(line, []byte{','})
 }
 
 // trimField strips surrounding blanks and one pair of double quotes.

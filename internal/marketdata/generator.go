@@ -141,6 +141,8 @@ type Generator struct {
 	params [numRegimes]regimeParams
 
 	tick     int64 // raw fixed.Value of one tick
+	lot      int64 // raw fixed.Value of one lot step
+	baseLots int64 // LevelQty in lots
 	volStep  float64
 	jumpProb float64
 
@@ -169,10 +171,12 @@ func NewGenerator(cfg GeneratorConfig) (*Generator, error) {
 		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		params: regimeTable(),
 		tick:   int64(cfg.Spec.Tick()),
+		lot:    int64(cfg.Spec.LotStep()),
 		regime: Normal,
 		now:    cfg.Start,
 		spread: 1,
 	}
+	g.baseLots = max(int64(cfg.LevelQty)/g.lot, 1)
 	g.mid = int64(cfg.Spec.RoundPrice(cfg.StartPrice)) / g.tick
 	if g.mid < 100 {
 		return nil, fmt.Errorf("generator %s: start price %s is under 100 ticks of %s", cfg.Symbol, cfg.StartPrice, cfg.Spec.Tick())
@@ -219,8 +223,9 @@ func (g *Generator) All() iter.Seq[Event] {
 	}
 }
 
+// price converts ticks to a price, on the tick grid by construction.
 func (g *Generator) price(ticks int64) fixed.Value {
-	return g.cfg.Spec.RoundPrice(fixed.Value(ticks * g.tick))
+	return fixed.Value(ticks * g.tick)
 }
 
 // interArrival draws the wait until the next trade at the current regime's rate.
@@ -315,45 +320,45 @@ func (g *Generator) tradeQty() fixed.Value {
 }
 
 // book builds a snapshot around the current mid: consecutive ticks with the
-// odd one-or-two-tick hole, quantities growing away from the top with ±60%
-// noise and the occasional wall. Integer arithmetic keeps it exact.
+// odd one-or-two-tick hole, quantities growing away from the top with
+// -60%..+60% noise and the occasional 4× wall. Quantities are built as whole
+// lots and prices as whole ticks, so they are on the exchange grid by
+// construction; one random word per level keeps it cheap.
 func (g *Generator) book(t time.Time) trading.Book {
 	n := g.cfg.Depth
 	levels := make([]trading.Level, 2*n)
 	bids, asks := levels[:n:n], levels[n:]
 	bid := g.mid - g.spread/2
 	ask := bid + g.spread
-	lot := g.cfg.Spec.LotStep()
-	base := int64(g.cfg.LevelQty)
 	nb := n // bids stop early rather than reach zero on a deep book at a tiny price
 	for i := range n {
+		x := g.rng.Uint64()
+		growth := g.baseLots * (100 + 35*int64(i))
+		bidNoise := 40 + int64(x&0xffff)%121 // percent
+		askNoise := 40 + int64(x>>16&0xffff)%121
+		if x>>32&31 == 0 {
+			bidNoise *= 4
+		}
+		if x>>37&31 == 0 {
+			askNoise *= 4
+		}
+		asks[i] = trading.Level{Price: g.price(ask), Qty: g.lots(growth * askNoise / 10000)}
 		if bid < 1 && nb == n {
 			nb = i
 		}
-		for side := range 2 {
-			noise := int64(40 + g.rng.IntN(121)) // percent, 40..160
-			if g.rng.IntN(25) == 0 {
-				noise *= 4
-			}
-			q := fixed.Value(base / 100 * (100 + 35*int64(i)) / 100 * noise)
-			q = max(g.cfg.Spec.RoundQty(q), lot)
-			if side == 1 {
-				asks[i] = trading.Level{Price: g.price(ask), Qty: q}
-			} else if i < nb {
-				bids[i] = trading.Level{Price: g.price(bid), Qty: q}
-			}
+		if i < nb {
+			bids[i] = trading.Level{Price: g.price(bid), Qty: g.lots(growth * bidNoise / 10000)}
 		}
-		if g.rng.IntN(8) == 0 {
-			bid -= int64(1 + g.rng.IntN(2))
-		}
-		if g.rng.IntN(8) == 0 {
-			ask += int64(1 + g.rng.IntN(2))
-		}
-		bid--
-		ask++
+		bid -= 1 + int64(x>>42&7/7)*int64(1+x>>45&1) // a hole one time in eight
+		ask += 1 + int64(x>>46&7/7)*int64(1+x>>49&1)
 	}
 	bids = bids[:nb]
 	return trading.Book{Symbol: g.cfg.Symbol, Bids: bids, Asks: asks, Time: t}
+}
+
+// lots turns a count of lot steps into a quantity of at least one lot.
+func (g *Generator) lots(n int64) fixed.Value {
+	return fixed.Value(max(n, 1) * g.lot)
 }
 
 // mark updates the basis (an AR(1) around zero, sd ≈ 1bp), its EMA (the

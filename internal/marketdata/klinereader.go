@@ -193,7 +193,7 @@ func (r *KlineReader) start() error {
 		r.format, r.ncols = format, binanceColumns
 		r.col = [kRoles]int{0, 1, 2, 3, 4, 5}
 		r.names = klineRoleNames
-		r.fields = make([][]byte, r.ncols)
+		r.fields = make([][]byte, 7) // through close_time
 		r.first = append([]byte(nil), line...) // headerless: the first line is data
 		return nil
 	case FormatKlines:
@@ -236,11 +236,14 @@ func (r *KlineReader) header(line []byte) error {
 			r.names[role] = string(f)
 		}
 	}
+	need := 0
 	for role, c := range r.col {
 		if c < 0 {
 			return r.lr.errf("", ErrHeader, "header has no %s column", klineRoleNames[role])
 		}
+		need = max(need, c+1)
 	}
+	r.fields = r.fields[:need] // later columns are counted, not split
 	return nil
 }
 

@@ -140,11 +140,14 @@ func (r *TradeReader) header() error {
 			r.names[role] = string(f)
 		}
 	}
+	need := 0
 	for role, c := range r.col {
 		if c < 0 {
 			return r.lr.errf("", ErrHeader, "header has no %s column (want time,price,qty,side)", tradeRoleNames[role])
 		}
+		need = max(need, c+1)
 	}
+	r.fields = r.fields[:need] // later columns are counted, not split
 	return nil
 }
 
