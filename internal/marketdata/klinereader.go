@@ -193,7 +193,7 @@ func (r *KlineReader) start() error {
 		r.format, r.ncols = format, binanceColumns
 		r.col = [kRoles]int{0, 1, 2, 3, 4, 5}
 		r.names = klineRoleNames
-		r.fields = make([][]byte, 7) // through close_time
+		r.fields = make([][]byte, 7)           // through close_time
 		r.first = append([]byte(nil), line...) // headerless: the first line is data
 		return nil
 	case FormatKlines:
