@@ -49,6 +49,9 @@ Configuration layers, lowest first: built-in defaults < config/<env>.yaml <
 
 	root.AddCommand(
 		newRunCmd(g),
+		newSimCmd(g),
+		newBacktestCmd(g),
+		newDataCmd(g),
 		newConfigCmd(g),
 		newVersionCmd(),
 	)
