@@ -55,6 +55,7 @@ Configuration layers, lowest first: built-in defaults < config/<env>.yaml <
 		newConfigCmd(g),
 		newVersionCmd(),
 	)
+	root.AddCommand(newOperatorCmds(g)...)
 	return root
 }
 
