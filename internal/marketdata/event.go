@@ -123,8 +123,9 @@ func (m *Merge) fill(i int) {
 }
 
 // Next returns the earliest pending event across the sources. It returns
-// io.EOF once every source has ended, and the first non-EOF error of any
-// source as soon as that source is next in line.
+// io.EOF once every source has ended. A source's failure (anything but
+// io.EOF) is returned as soon as it is seen, wrapped with the source's
+// index, and again on every later call.
 func (m *Merge) Next() (Event, error) {
 	best := -1
 	var bestT time.Time

@@ -134,7 +134,11 @@ func (c *GeneratorConfig) applyDefaults() error {
 // arrived during the step (a Poisson process, heavy-tailed sizes, taker side
 // leaning with the move), then a book snapshot at the step's end, then a mark
 // price when one is due. The same config and seed give the same stream on
-// every run.
+// every run. Prices and quantities are integer ticks and lots; the few
+// float64 draws (normal, exponential, Pareto) use the standard library's
+// math, which on amd64 may pick an FMA code path by CPU, so a different
+// machine could in principle differ by one tick in a rare draw; the sample
+// test would show it.
 type Generator struct {
 	cfg    GeneratorConfig
 	rng    *rand.Rand
