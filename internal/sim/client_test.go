@@ -258,3 +258,22 @@ func wsLogin(key, secret string, ts int64, nonce string) string {
 	sign := sha(sha(nonce+strconv.FormatInt(ts, 10)+key) + secret)
 	return `{"op":"login","args":[{"apiKey":"` + key + `","timestamp":` + strconv.FormatInt(ts, 10) + `,"nonce":"` + nonce + `","sign":"` + sign + `"}]}`
 }
+
+// doNoFatal sends a signed place_order and returns -1 if the connection
+// was closed without a response.
+func (e *testEnv) doNoFatal(t *testing.T, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL()+"/api/v1/futures/trade/place_order", strings.NewReader(body))
+	ts := strconv.FormatInt(e.clock.Now().UnixMilli(), 10)
+	req.Header.Set("api-key", e.key)
+	req.Header.Set("nonce", "n")
+	req.Header.Set("timestamp", ts)
+	req.Header.Set("sign", refSign("n", ts, e.key, e.secret, nil, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return -1, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

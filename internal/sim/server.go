@@ -184,8 +184,8 @@ func (m MarketDataConfig) sources(c Config, now time.Time) ([]marketdata.Source,
 		}
 		g, err := marketdata.NewGenerator(marketdata.GeneratorConfig{
 			Symbol: sc.Spec.Symbol, Spec: sc.Spec, StartPrice: sc.StartPrice,
-			Seed: uint64(m.Seed) + uint64(i)*0x9e3779b9,
-			Start: now.Add(-time.Second), // a book exists from the first request
+			Seed:            uint64(m.Seed) + uint64(i)*0x9e3779b9,
+			Start:           now.Add(-time.Second), // a book exists from the first request
 			FundingInterval: c.FundingInterval,
 		})
 		if err != nil {
