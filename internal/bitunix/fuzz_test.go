@@ -1,6 +1,7 @@
 package bitunix
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -67,5 +68,36 @@ func FuzzTolerantFields(f *testing.F) {
 		_, _ = decodePosition(objectOrFirst(v))
 		_, _ = decodeTPSL(objectOrFirst(v))
 		_, _ = decodeBalance(objectOrFirst(v))
+	})
+}
+
+// FuzzEnvelope drives the REST envelope and every REST data decoder.
+func FuzzEnvelope(f *testing.F) {
+	for _, s := range []string{`{"code":0,"msg":"Success","data":{"orderId":"1","clientId":"c"}}`,
+		`{"code":10007,"data":null,"msg":"Signature Error"}`, `{"code":"0","data":[{"symbol":"BTCUSDT","basePrecision":4}]}`,
+		`{"code":0,"data":{"orderList":[{"price":"market","side":"Buy"}],"total":"1"}}`, `<html>`, `{"code":0,"data":""}`,
+		`{"code":0,"data":{"successList":[{"orderId":1}],"failureList":[{"errorCode":"10013"}]}}`} {
+		f.Add([]byte(s))
+	}
+	decoders := []func(*fastjson.Value) error{
+		func(v *fastjson.Value) error { _, err := decodeAck(v); return err },
+		func(v *fastjson.Value) error { _, err := decodeBatch(v); return err },
+		func(v *fastjson.Value) error {
+			for _, x := range listOf(v) {
+				_, _ = decodeSpec(x)
+				_, _ = decodeFunding(x)
+			}
+			return nil
+		},
+		func(v *fastjson.Value) error { _, err := levels(nil, v); return err },
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, d := range decoders {
+			err := decodeEnvelope(b, "fuzz", d)
+			var apiErr *APIError
+			if err != nil && !IsAmbiguous(err) && !errors.As(err, &apiErr) {
+				t.Fatalf("unclassified error %v", err)
+			}
+		}
 	})
 }

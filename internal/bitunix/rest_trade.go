@@ -174,10 +174,10 @@ func (c *Client) resolveAmbiguous(ctx context.Context, clientID string, cause er
 
 // BatchItem is one success or failure in a batch, cancel or cancel-all reply.
 type BatchItem struct {
-	OrderID  string
-	ClientID string
-	Code     int // 0 on success
-	Msg      string
+	OrderID  string `json:"orderId"`
+	ClientID string `json:"clientId"`
+	Code     int    `json:"code,omitempty"` // 0 on success
+	Msg      string `json:"msg,omitempty"`
 }
 
 // BatchResult splits a batch reply.
