@@ -1,0 +1,898 @@
+// Package engine is the trading pipeline shared by live trading, dry run and
+// backtests: market events in, market state, strategy, the mandatory risk
+// gate, and the order manager on a venue.
+//
+// Core is synchronous and single-owner (like etcd's raft node): no
+// goroutines, no clock of its own; the caller passes the time with every
+// event and calls every method from one goroutine. Only the venue differs
+// between backtest, dry run, simulator and live (design: "The flow").
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/journal"
+	"github.com/bitrader/bitrader/internal/market"
+	"github.com/bitrader/bitrader/internal/ordermanager"
+	"github.com/bitrader/bitrader/internal/risk"
+	"github.com/bitrader/bitrader/internal/strategy"
+	"github.com/bitrader/bitrader/internal/trading"
+)
+
+// Journal state keys the Core owns.
+const (
+	riskStateKey = "engine/risk"
+	haltStateKey = "engine/halt"
+)
+
+// MarketFeed is implemented by venues that fill orders locally against
+// market data (the local paper/backtest venue). The Core forwards every
+// market event to such a venue before the strategy sees it, so resting
+// orders fill on the same data the strategy acts on. Callers must not feed
+// the venue separately.
+type MarketFeed interface {
+	ApplyBook(b *trading.Book) error
+	ApplyTrade(t trading.Trade) error
+	ApplyMark(m trading.MarkPrice) error
+}
+
+// CoreConfig configures a Core.
+type CoreConfig struct {
+	// Strategies maps each traded symbol to its strategy.
+	Strategies map[string]strategy.Strategy
+	// Specs are the traded symbols' precision and limits (trading_pairs).
+	// A symbol without one trades with a nil spec (no rounding).
+	Specs map[string]instrument.Spec
+	// Limits are the risk gate's limits.
+	Limits risk.Limits
+	// Market shapes the market state; zero means market.DefaultConfig()
+	// plus every strategy's candle interval the caller adds.
+	Market market.Config
+	// Venue executes orders; Store journals them (journal.Journal in
+	// live, MemStore in backtests).
+	Venue ordermanager.Venue
+	Store ordermanager.Store
+	// Orders configures the order manager. Now and Observer are set by
+	// the Core (Orders.Observer, if set, still receives every event).
+	Orders ordermanager.Config
+	// Observer receives metrics; nil means NopObserver.
+	Observer Observer
+	Logger   *slog.Logger
+	// Stopwatch is a wall clock used only to measure latency for metrics;
+	// nil disables the measurement (backtests).
+	Stopwatch func() time.Time
+	// RecentDecisions is how many decisions Status keeps; default 50.
+	RecentDecisions int
+}
+
+// DecisionLog is one intent and what became of it, for /status.
+type DecisionLog struct {
+	Time       time.Time    `json:"time"`
+	Symbol     string       `json:"symbol"`
+	Side       string       `json:"side"`
+	Type       string       `json:"type"`
+	Price      fixed.Value  `json:"price,omitzero"`
+	Qty        fixed.Value  `json:"qty"`
+	ReduceOnly bool         `json:"reduceOnly,omitempty"`
+	Tag        string       `json:"tag,omitempty"`
+	Verdict    string       `json:"verdict"`
+	Reason     string       `json:"reason,omitempty"`
+	Approved   fixed.Value  `json:"approved,omitzero"`
+	ClientID   string       `json:"clientId,omitempty"`
+	Result     string       `json:"result,omitempty"` // order status after submit, or the error
+	Breaker    risk.Breaker `json:"-"`
+}
+
+// Halt is why new entries are stopped, if they are.
+type Halt struct {
+	Halted bool      `json:"halted"`
+	Reason string    `json:"reason,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+}
+
+// Status is the /status document's trading part.
+type Status struct {
+	Time       time.Time                 `json:"time"`
+	Halt       Halt                      `json:"halt"`
+	Stopping   bool                      `json:"stopping,omitempty"`
+	Breakers   []risk.BreakerStatus      `json:"breakers"`
+	Equity     fixed.Value               `json:"equity"`
+	DailyPnL   fixed.Value               `json:"dailyPnl"`
+	Drawdown   fixed.Value               `json:"drawdown"`
+	Orders     ordermanager.Status       `json:"orders"`    // positions, open orders, PnL, balance, drift, events
+	Decisions  []DecisionLog             `json:"decisions"` // oldest first
+	Strategies map[string]string         `json:"strategies"`
+	Market     map[string]MarketSnapshot `json:"market"`
+}
+
+// MarketSnapshot is the top of one symbol's market.
+type MarketSnapshot struct {
+	Bid     fixed.Value `json:"bid"`
+	Ask     fixed.Value `json:"ask"`
+	Last    fixed.Value `json:"last"`
+	Mark    fixed.Value `json:"mark"`
+	Updated time.Time   `json:"updated,omitzero"`
+}
+
+type symbolState struct {
+	name  string
+	strat strategy.Strategy
+	spec  *instrument.Spec
+	mkt   *market.Symbol
+	pos   strategy.Position
+	// orders is this symbol's open orders in strategy form; rebuilt when
+	// the order manager's state may have changed (ordersDirty).
+	orders []strategy.Order
+	open   []trading.Intent // remaining qty per open order, for risk
+}
+
+// Core is the trading pipeline. It is not safe for concurrent use: one
+// goroutine owns it and calls every method.
+type Core struct {
+	cfg     CoreConfig
+	log     *slog.Logger
+	obs     Observer
+	venue   ordermanager.Venue
+	feed    MarketFeed // venue as MarketFeed, or nil
+	store   ordermanager.Store
+	om      *ordermanager.Manager
+	gate    *risk.Gate
+	mkt     *market.Market
+	symbols map[string]*symbolState
+	order   []*symbolState // sorted by name: deterministic iteration
+
+	now       time.Time // time of the event being processed
+	t0        time.Time // stopwatch at event entry
+	busy      bool      // inside an event: reports are queued
+	queue     []ordermanager.Report
+	fills     []trading.Fill // fills booked by the order manager, to deliver
+	dirty     bool           // order manager state changed since the last view
+	cancels   map[string]bool
+	halt      Halt
+	stopping  bool
+	persisted persistedKey
+	decisions []DecisionLog
+	decNext   int
+	breakers  []risk.BreakerStatus
+	positions []ordermanager.Position
+	fatal     error
+}
+
+// persistedKey is what, when it changes, makes the Core write the risk
+// state to the store: breaker flags and the UTC day.
+type persistedKey struct {
+	kill, daily, dd bool
+	day             time.Time
+}
+
+// fillTap forwards order manager events and keeps the fills for the Core
+// to deliver to strategies once the manager call returns.
+type fillTap struct {
+	c    *Core
+	next ordermanager.Observer
+}
+
+func (t fillTap) OrderSubmitted(o ordermanager.Order, outcome string) {
+	t.next.OrderSubmitted(o, outcome)
+}
+func (t fillTap) OrderRejected(symbol string, code int) { t.next.OrderRejected(symbol, code) }
+func (t fillTap) OrderFilled(f trading.Fill) {
+	t.c.fills = append(t.c.fills, f)
+	t.next.OrderFilled(f)
+}
+func (t fillTap) IllegalTransition(k ordermanager.EventKind) { t.next.IllegalTransition(k) }
+func (t fillTap) Reconciled(r ordermanager.ReconcileResult, d time.Duration) {
+	t.next.Reconciled(r, d)
+}
+func (t fillTap) JournalWrite(op string, d time.Duration) { t.next.JournalWrite(op, d) }
+
+// NewCore builds a Core, restoring open orders, positions, breakers and a
+// drift halt from the store.
+func NewCore(cfg CoreConfig) (*Core, error) {
+	if len(cfg.Strategies) == 0 {
+		return nil, errors.New("engine: no strategies (one per traded symbol)")
+	}
+	if cfg.Venue == nil || cfg.Store == nil {
+		return nil, errors.New("engine: venue and store are required")
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RecentDecisions <= 0 {
+		cfg.RecentDecisions = 50
+	}
+	mcfg := cfg.Market
+	if mcfg.DepthLevels == 0 {
+		mcfg = market.DefaultConfig()
+	}
+	mkt, err := market.New(mcfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	gate, err := risk.New(cfg.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("engine: risk limits: %w", err)
+	}
+	c := &Core{
+		cfg: cfg, log: cfg.Logger, obs: cfg.Observer, venue: cfg.Venue, store: cfg.Store,
+		gate: gate, mkt: mkt, symbols: map[string]*symbolState{}, cancels: map[string]bool{},
+		decisions: make([]DecisionLog, 0, cfg.RecentDecisions), dirty: true,
+	}
+	c.feed, _ = cfg.Venue.(MarketFeed)
+	ocfg := cfg.Orders
+	next := ocfg.Observer
+	if next == nil {
+		next = ordermanager.NopObserver{}
+	}
+	ocfg.Observer = fillTap{c: c, next: next}
+	ocfg.Now = func() time.Time { return c.now }
+	if ocfg.Logger == nil {
+		ocfg.Logger = cfg.Logger
+	}
+	c.om, err = ordermanager.New(ocfg, cfg.Venue, storeTap{Store: cfg.Store, c: c})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	for sym, st := range cfg.Strategies {
+		if st == nil {
+			return nil, fmt.Errorf("engine: nil strategy for %s", sym)
+		}
+		s := &symbolState{name: sym, strat: st, mkt: mkt.Symbol(sym)}
+		if spec, ok := cfg.Specs[sym]; ok {
+			s.spec = &spec
+		}
+		c.symbols[sym] = s
+		c.order = append(c.order, s)
+	}
+	sort.Slice(c.order, func(i, j int) bool { return c.order[i].name < c.order[j].name })
+	if err := c.restore(); err != nil {
+		return nil, err
+	}
+	c.refreshPositions()
+	return c, nil
+}
+
+func (c *Core) restore() error {
+	blob, err := c.store.GetState(riskStateKey)
+	switch {
+	case err == nil:
+		var st risk.State
+		if err := json.Unmarshal(blob, &st); err != nil {
+			return fmt.Errorf("engine: decode risk state: %w", err)
+		}
+		c.gate.Restore(st)
+		c.persisted = keyOf(st)
+	case !errors.Is(err, journal.ErrNotFound):
+		return fmt.Errorf("engine: restore risk state: %w", err)
+	}
+	blob, err = c.store.GetState(haltStateKey)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(blob, &c.halt); err != nil {
+			return fmt.Errorf("engine: decode halt state: %w", err)
+		}
+	case !errors.Is(err, journal.ErrNotFound):
+		return fmt.Errorf("engine: restore halt state: %w", err)
+	}
+	c.breakers = c.gate.Breakers(c.breakers[:0])
+	return nil
+}
+
+func keyOf(s risk.State) persistedKey {
+	return persistedKey{kill: s.Kill.Tripped, daily: s.DailyLoss.Tripped, dd: s.Drawdown.Tripped, day: s.Day}
+}
+
+// Orders is the order manager (for reconciliation, CancelAll, queries).
+// Call it only from the goroutine that owns the Core.
+func (c *Core) Orders() *ordermanager.Manager { return c.om }
+
+// Gate is the risk gate. Owner goroutine only.
+func (c *Core) Gate() *risk.Gate { return c.gate }
+
+// Market is the market state. Owner goroutine only.
+func (c *Core) Market() *market.Market { return c.mkt }
+
+// Err returns the first fatal error (a journal write that failed): after
+// it the Core refuses new orders, and the caller should stop.
+func (c *Core) Err() error { return c.fatal }
+
+// begin marks the start of processing one input at now.
+func (c *Core) begin(now time.Time) bool {
+	if c.busy {
+		return false
+	}
+	c.busy = true
+	if now.After(c.now) {
+		c.now = now
+	}
+	if c.cfg.Stopwatch != nil {
+		c.t0 = c.cfg.Stopwatch()
+	}
+	return true
+}
+
+// end drains queued reports (a local venue reports synchronously while an
+// order is being placed) and the fills they caused.
+func (c *Core) end(ctx context.Context) {
+	for i := 0; (len(c.queue) > 0 || len(c.fills) > 0) && i < 10000; i++ {
+		if len(c.fills) > 0 {
+			c.deliverFills(ctx)
+			continue
+		}
+		r := c.queue[0]
+		c.queue = c.queue[1:]
+		c.applyReport(r)
+	}
+	if len(c.queue) == 0 {
+		c.queue = c.queue[:0]
+	}
+	c.busy = false
+}
+
+// OnBook applies a book snapshot and runs the symbol's strategy.
+func (c *Core) OnBook(ctx context.Context, now time.Time, b *trading.Book) {
+	if !c.begin(now) {
+		return
+	}
+	defer c.end(ctx)
+	if c.feed != nil {
+		if err := c.feed.ApplyBook(b); err != nil {
+			c.log.Debug("venue book", "symbol", b.Symbol, "err", err)
+		}
+	}
+	c.mkt.OnBook(now, b)
+	if s := c.symbols[b.Symbol]; s != nil {
+		c.run(ctx, s, strategy.Event{Kind: strategy.EventBook, Symbol: s.name})
+	}
+}
+
+// OnTrade applies a public trade, then runs the strategy on the trade and
+// on every candle it closed.
+func (c *Core) OnTrade(ctx context.Context, now time.Time, t trading.Trade) {
+	if !c.begin(now) {
+		return
+	}
+	defer c.end(ctx)
+	if c.feed != nil {
+		if err := c.feed.ApplyTrade(t); err != nil {
+			c.log.Debug("venue trade", "symbol", t.Symbol, "err", err)
+		}
+	}
+	closed := c.mkt.OnTrade(now, t)
+	s := c.symbols[t.Symbol]
+	if s == nil {
+		return
+	}
+	// Copy: the slice is the market's and the strategy run may not touch
+	// the market, but a queued fill delivery later in this call would.
+	var buf [4]trading.Kline
+	candles := append(buf[:0], closed...)
+	c.run(ctx, s, strategy.Event{Kind: strategy.EventTrade, Symbol: s.name, Trade: t})
+	for _, k := range candles {
+		c.run(ctx, s, strategy.Event{Kind: strategy.EventCandle, Symbol: s.name, Candle: k})
+	}
+}
+
+// OnMark applies a mark price: market state, unrealised PnL, the loss
+// breakers, then the strategy.
+func (c *Core) OnMark(ctx context.Context, now time.Time, m trading.MarkPrice) {
+	if !c.begin(now) {
+		return
+	}
+	defer c.end(ctx)
+	if c.feed != nil {
+		if err := c.feed.ApplyMark(m); err != nil {
+			c.log.Debug("venue mark", "symbol", m.Symbol, "err", err)
+		}
+	}
+	c.mkt.OnMark(now, m)
+	if m.Mark > 0 {
+		c.om.OnMark(m.Symbol, m.Mark)
+		c.observeEquity()
+	}
+	if s := c.symbols[m.Symbol]; s != nil {
+		c.run(ctx, s, strategy.Event{Kind: strategy.EventMark, Symbol: s.name})
+	}
+}
+
+// OnKline applies a closed kline (backtests from kline files) and runs the
+// strategy on it.
+func (c *Core) OnKline(ctx context.Context, now time.Time, k trading.Kline) {
+	if !c.begin(now) {
+		return
+	}
+	defer c.end(ctx)
+	if err := c.mkt.OnKline(now, k); err != nil {
+		c.log.Debug("kline ignored", "symbol", k.Symbol, "err", err)
+		return
+	}
+	if s := c.symbols[k.Symbol]; s != nil {
+		c.run(ctx, s, strategy.Event{Kind: strategy.EventCandle, Symbol: s.name, Candle: k})
+	}
+}
+
+// OnTimer closes candles whose interval has ended, runs every strategy's
+// timer, updates the breakers and reports the account. Call it about once
+// a second (live) or per replay step (backtest).
+func (c *Core) OnTimer(ctx context.Context, now time.Time) {
+	if !c.begin(now) {
+		return
+	}
+	defer c.end(ctx)
+	for _, s := range c.order {
+		var buf [4]trading.Kline
+		candles := append(buf[:0], s.mkt.Advance(now)...)
+		for _, k := range candles {
+			c.run(ctx, s, strategy.Event{Kind: strategy.EventCandle, Symbol: s.name, Candle: k})
+		}
+		c.run(ctx, s, strategy.Event{Kind: strategy.EventTimer, Symbol: s.name})
+	}
+	c.observeEquity()
+	c.reportAccount()
+}
+
+// OnOrderReport feeds the venue's view of an order (a private WebSocket
+// push, or a local venue's event). Called while the Core is processing
+// another input (a local venue reporting during Place), it is queued and
+// applied before that input returns.
+func (c *Core) OnOrderReport(ctx context.Context, now time.Time, r ordermanager.Report) {
+	if c.busy {
+		c.queue = append(c.queue, r)
+		return
+	}
+	c.begin(now)
+	defer c.end(ctx)
+	c.applyReport(r)
+}
+
+func (c *Core) applyReport(r ordermanager.Report) {
+	c.dirty = true
+	if err := c.om.OnOrderReport(r); err != nil {
+		c.log.Warn("order report", "clientId", r.ClientID, "orderId", r.OrderID, "err", err)
+	}
+	if r.Status.Final() {
+		delete(c.cancels, r.ClientID)
+	}
+}
+
+// OnFunding books a funding payment (positive received).
+func (c *Core) OnFunding(ctx context.Context, now time.Time, symbol string, amount fixed.Value) {
+	if !c.begin(now) {
+		return
+	}
+	defer c.end(ctx)
+	if err := c.om.OnFunding(symbol, amount); err != nil {
+		c.setFatal(err)
+	}
+	c.observeEquity()
+}
+
+// OnBalance records the venue's balance (push or query).
+func (c *Core) OnBalance(b ordermanager.BalanceReport) { c.om.OnBalance(b) }
+
+// deliverFills refreshes positions, feeds equity to the breakers and tells
+// each fill's strategy.
+func (c *Core) deliverFills(ctx context.Context) {
+	fills := c.fills
+	c.fills = nil
+	c.dirty = true
+	c.refreshPositions()
+	c.observeEquity()
+	for _, f := range fills {
+		if s := c.symbols[f.Symbol]; s != nil {
+			c.run(ctx, s, strategy.Event{Kind: strategy.EventFill, Symbol: s.name, Fill: f})
+		}
+	}
+	c.reportAccount()
+}
+
+func (c *Core) refreshPositions() {
+	c.positions = c.om.Positions()
+	for _, s := range c.order {
+		s.pos = strategy.Position{}
+	}
+	for _, p := range c.positions {
+		if s := c.symbols[p.Symbol]; s != nil {
+			s.pos = strategy.Position{Qty: p.Qty, EntryPrice: p.AvgEntry}
+		}
+	}
+}
+
+// refreshOrders rebuilds every symbol's open-order view from the order
+// manager, only when something may have changed.
+func (c *Core) refreshOrders() {
+	if !c.dirty {
+		return
+	}
+	c.dirty = false
+	for _, s := range c.order {
+		s.orders = s.orders[:0]
+		s.open = s.open[:0]
+	}
+	for _, o := range c.om.OpenOrders() {
+		s := c.symbols[o.Intent.Symbol]
+		if s == nil {
+			continue
+		}
+		rem := o.Intent.Qty - o.FilledQty
+		s.orders = append(s.orders, strategy.Order{
+			ClientID: o.ClientID, Side: o.Intent.Side, Type: o.Intent.Type, Price: o.Intent.Price,
+			Qty: rem, ReduceOnly: o.Intent.ReduceOnly, Tag: o.Intent.Tag, PendingCancel: c.cancels[o.ClientID],
+		})
+		in := o.Intent
+		in.Qty = rem
+		s.open = append(s.open, in)
+	}
+}
+
+func (c *Core) equity() fixed.Value { return c.om.PnL().Equity }
+
+// observeEquity feeds equity to the loss breakers and persists the risk
+// state when a breaker or the day changed.
+func (c *Core) observeEquity() {
+	c.gate.Observe(c.now, c.equity())
+	c.persistRisk()
+}
+
+func (c *Core) persistRisk() {
+	st := c.gate.Snapshot()
+	k := keyOf(st)
+	if k == c.persisted {
+		return
+	}
+	c.breakers = c.gate.Breakers(c.breakers[:0])
+	c.obs.Breakers(c.breakers)
+	if err := c.saveState(riskStateKey, st); err != nil {
+		c.setFatal(err)
+		return
+	}
+	for _, b := range c.breakers {
+		if b.Tripped {
+			c.log.Warn("breaker tripped", "breaker", b.Name, "detail", b.Detail)
+		}
+	}
+	c.persisted = k
+}
+
+func (c *Core) saveState(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	if err := c.store.PutState(key, b); err != nil {
+		return fmt.Errorf("persist %s: %w", key, err)
+	}
+	return nil
+}
+
+func (c *Core) setFatal(err error) {
+	if c.fatal == nil {
+		c.fatal = err
+		c.log.Error("engine stopped taking orders", "err", err)
+	}
+}
+
+// storeTap remembers the first failed write, so the Core stops taking
+// orders once memory may run ahead of the journal.
+type storeTap struct {
+	ordermanager.Store
+	c *Core
+}
+
+func (t storeTap) note(err error) error {
+	if err != nil {
+		t.c.setFatal(err)
+	}
+	return err
+}
+
+func (t storeTap) CreateOrder(prefix string, build func(seq uint64) (journal.OrderRecord, error)) (journal.OrderRecord, error) {
+	r, err := t.Store.CreateOrder(prefix, build)
+	return r, t.note(err)
+}
+func (t storeTap) PutOrder(r journal.OrderRecord) error { return t.note(t.Store.PutOrder(r)) }
+func (t storeTap) PutState(k string, v []byte) error    { return t.note(t.Store.PutState(k, v)) }
+
+// run gives one event to a symbol's strategy and carries out its output.
+func (c *Core) run(ctx context.Context, s *symbolState, ev strategy.Event) {
+	c.refreshOrders()
+	view := strategy.View{Market: s.mkt, Position: s.pos, Equity: c.equity(), Orders: s.orders, Spec: s.spec}
+	out := s.strat.OnEvent(c.now, ev, view)
+	if out.Empty() {
+		return
+	}
+	for _, cid := range out.Cancel {
+		c.cancel(ctx, cid)
+	}
+	for _, in := range out.Place {
+		c.submit(ctx, s, in)
+	}
+}
+
+func (c *Core) cancel(ctx context.Context, clientID string) {
+	if c.cancels[clientID] {
+		return
+	}
+	o, err := c.om.Order(clientID)
+	if err != nil || !o.Open() {
+		return
+	}
+	c.cancels[clientID] = true
+	c.dirty = true
+	ref := ordermanager.OrderRef{Symbol: o.Intent.Symbol, ClientID: o.ClientID, OrderID: o.ExchangeID}
+	if err := c.venue.Cancel(ctx, ref); err != nil {
+		if errors.Is(err, ordermanager.ErrNotFound) {
+			// Gone already: a lookup settles it rather than guessing.
+			if rep, lerr := c.venue.OrderByClientID(ctx, clientID); lerr == nil {
+				c.queue = append(c.queue, rep)
+			}
+			return
+		}
+		delete(c.cancels, clientID) // let the strategy try again
+		c.log.Warn("cancel failed", "clientId", clientID, "err", err)
+	}
+}
+
+// reducing is the part of an intent that only reduces the position.
+func reducing(in trading.Intent, pos fixed.Value) bool {
+	return (in.Side == trading.Sell && pos > 0 && in.Qty <= pos) || (in.Side == trading.Buy && pos < 0 && in.Qty <= -pos)
+}
+
+func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
+	log := DecisionLog{Time: c.now, Symbol: in.Symbol, Side: in.Side.String(), Type: in.Type.String(),
+		Price: in.Price, Qty: in.Qty, ReduceOnly: in.ReduceOnly, Tag: in.Tag}
+	if in.Symbol == "" {
+		in.Symbol = s.name
+		log.Symbol = s.name
+	}
+	// Halts (drift, shutdown, a fatal journal error) stop new exposure;
+	// closing risk stays possible, and still passes the gate.
+	if (c.halt.Halted || c.stopping || c.fatal != nil) && !reducing(in, s.pos.Qty) {
+		why := c.halt.Reason
+		switch {
+		case c.fatal != nil:
+			why = "journal failure"
+		case c.stopping:
+			why = "shutting down"
+		}
+		log.Verdict, log.Reason = risk.Refuse.String(), "halted: "+why
+		c.obs.Decision(in.Symbol, risk.Refuse, risk.ReasonNone)
+		c.logDecision(log)
+		return
+	}
+	if c.fatal != nil {
+		log.Verdict, log.Reason = risk.Refuse.String(), "halted: journal failure"
+		c.logDecision(log)
+		return
+	}
+	st := c.accountState(s)
+	d := c.gate.Check(c.now, in, st)
+	c.persistRisk()
+	c.obs.Decision(in.Symbol, d.Verdict, d.Reason)
+	log.Verdict = d.Verdict.String()
+	if d.Reason != risk.ReasonNone {
+		log.Reason = d.Reason.String()
+	}
+	if !d.Approved() {
+		c.logDecision(log)
+		return
+	}
+	in.Qty = d.Qty
+	log.Approved = d.Qty
+	if c.cfg.Stopwatch != nil {
+		c.obs.TickToOrder(in.Symbol, c.cfg.Stopwatch().Sub(c.t0))
+	}
+	c.dirty = true
+	rec, err := c.om.Submit(ctx, in)
+	log.ClientID = rec.ClientID
+	log.Result = rec.Status.String()
+	if err != nil {
+		log.Result = err.Error()
+		var rej *ordermanager.Rejected
+		if errors.As(err, &rej) {
+			c.log.Info("order rejected", "symbol", in.Symbol, "side", in.Side.String(), "qty", in.Qty.String(), "code", rej.Code, "reason", rej.Reason)
+		} else {
+			c.log.Warn("order not settled", "symbol", in.Symbol, "side", in.Side.String(), "qty", in.Qty.String(), "err", err)
+		}
+	}
+	c.logDecision(log)
+}
+
+func (c *Core) accountState(s *symbolState) risk.AccountState {
+	st := risk.AccountState{Equity: c.equity(), Position: s.pos.Qty, Spec: s.spec, MarketData: s.mkt.Freshest()}
+	for _, o := range s.open {
+		if o.Side == trading.Buy {
+			st.OpenBuyQty += o.Qty
+		} else {
+			st.OpenSellQty += o.Qty
+		}
+	}
+	st.Price = refPrice(s.mkt)
+	for _, o := range c.order {
+		if o.pos.Qty != 0 {
+			px := refPrice(o.mkt)
+			if px == 0 {
+				px = o.pos.EntryPrice
+			}
+			st.TotalNotional += o.pos.Qty.Abs().Mul(px)
+		}
+	}
+	return st
+}
+
+// refPrice is the mark, else the last trade, else the mid.
+func refPrice(m *market.Symbol) fixed.Value {
+	if mp, ok := m.Mark(); ok && mp.Mark > 0 {
+		return mp.Mark
+	}
+	if p, ok := m.Last(); ok && p > 0 {
+		return p
+	}
+	if p, ok := m.Mid(); ok {
+		return p
+	}
+	return 0
+}
+
+func (c *Core) logDecision(d DecisionLog) {
+	if len(c.decisions) < cap(c.decisions) {
+		c.decisions = append(c.decisions, d)
+		return
+	}
+	c.decisions[c.decNext] = d
+	c.decNext = (c.decNext + 1) % len(c.decisions)
+}
+
+func (c *Core) reportAccount() {
+	st := c.gate.Snapshot()
+	eq := c.equity()
+	a := AccountSnapshot{Equity: eq, PnL: c.om.PnL(), Positions: c.positions}
+	if st.DayStartEquity > 0 {
+		a.DailyPnL = eq - st.DayStartEquity
+	}
+	if st.PeakEquity > eq {
+		a.Drawdown = st.PeakEquity - eq
+	}
+	for _, s := range c.order {
+		a.OpenOrders += len(s.orders)
+	}
+	c.obs.Account(a)
+}
+
+// Reconcile reconciles the order manager with the venue (at start, after
+// every reconnect, periodically) and halts new entries on unexplained
+// drift. It returns the result and the joined venue errors.
+func (c *Core) Reconcile(ctx context.Context, now time.Time) (ordermanager.ReconcileResult, error) {
+	c.begin(now)
+	defer c.end(ctx)
+	start := c.stopwatch()
+	res, err := c.om.Reconcile(ctx)
+	c.dirty = true
+	c.refreshPositions()
+	c.observeEquity()
+	c.obs.Reconciled(res, c.stopwatch().Sub(start), err)
+	for _, d := range res.Drifts {
+		if d.Unexplained() {
+			c.Halt(now, fmt.Sprintf("unexplained drift: %s %s %s (local %s, venue %s)", d.Kind, d.Symbol, d.ClientID, d.Local, d.Venue))
+			break
+		}
+	}
+	return res, err
+}
+
+func (c *Core) stopwatch() time.Time {
+	if c.cfg.Stopwatch != nil {
+		return c.cfg.Stopwatch()
+	}
+	return c.now
+}
+
+// Halt stops new entries (reducing orders still pass the gate) until
+// Resume; the halt survives restarts.
+func (c *Core) Halt(now time.Time, reason string) {
+	if c.halt.Halted {
+		return
+	}
+	c.halt = Halt{Halted: true, Reason: reason, Since: now}
+	c.log.Warn("new entries halted", "reason", reason)
+	c.obs.Halted(true, reason)
+	if err := c.saveState(haltStateKey, c.halt); err != nil {
+		c.setFatal(err)
+	}
+}
+
+// Kill engages the risk gate's kill switch (operator command).
+func (c *Core) Kill(now time.Time, reason string) {
+	if now.After(c.now) {
+		c.now = now
+	}
+	c.gate.Kill(now, reason)
+	c.log.Warn("kill switch engaged", "reason", reason)
+	c.persistRisk()
+}
+
+// Resume releases the kill switch, the drawdown breaker and a drift halt
+// (the daily-loss breaker clears only at the next UTC day).
+func (c *Core) Resume(now time.Time) {
+	if now.After(c.now) {
+		c.now = now
+	}
+	c.gate.Resume()
+	c.persistRisk()
+	if c.halt.Halted {
+		c.halt = Halt{}
+		c.obs.Halted(false, "")
+		if err := c.saveState(haltStateKey, c.halt); err != nil {
+			c.setFatal(err)
+		}
+	}
+	c.log.Info("trading resumed")
+}
+
+// StopEntries refuses every new entry from now on (shutdown); reducing
+// orders still go through.
+func (c *Core) StopEntries() { c.stopping = true }
+
+// Flush writes the risk state to the store whatever changed (shutdown).
+func (c *Core) Flush() error {
+	st := c.gate.Snapshot()
+	if err := c.saveState(riskStateKey, st); err != nil {
+		return err
+	}
+	c.persisted = keyOf(st)
+	return nil
+}
+
+// Status is a snapshot for /status. Owner goroutine only.
+func (c *Core) Status() Status {
+	c.refreshOrders()
+	st := c.gate.Snapshot()
+	eq := c.equity()
+	s := Status{
+		Time: c.now, Halt: c.halt, Stopping: c.stopping, Equity: eq,
+		Breakers:   c.gate.Breakers(nil),
+		Orders:     c.om.Status(),
+		Strategies: map[string]string{},
+		Market:     map[string]MarketSnapshot{},
+	}
+	if st.DayStartEquity > 0 {
+		s.DailyPnL = eq - st.DayStartEquity
+	}
+	if st.PeakEquity > eq {
+		s.Drawdown = st.PeakEquity - eq
+	}
+	if len(c.decisions) == cap(c.decisions) {
+		s.Decisions = append(s.Decisions, c.decisions[c.decNext:]...)
+		s.Decisions = append(s.Decisions, c.decisions[:c.decNext]...)
+	} else {
+		s.Decisions = append(s.Decisions, c.decisions...)
+	}
+	for _, sym := range c.order {
+		s.Strategies[sym.name] = sym.strat.Name()
+		var ms MarketSnapshot
+		if l, ok := sym.mkt.BestBid(); ok {
+			ms.Bid = l.Price
+		}
+		if l, ok := sym.mkt.BestAsk(); ok {
+			ms.Ask = l.Price
+		}
+		ms.Last, _ = sym.mkt.Last()
+		if m, ok := sym.mkt.Mark(); ok {
+			ms.Mark = m.Mark
+		}
+		ms.Updated = sym.mkt.Freshest()
+		s.Market[sym.name] = ms
+	}
+	return s
+}
