@@ -1,0 +1,193 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/engine"
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/ordermanager"
+	"github.com/bitrader/bitrader/internal/risk"
+	"github.com/bitrader/bitrader/internal/strategy"
+	"github.com/bitrader/bitrader/internal/trading"
+	"github.com/bitrader/bitrader/internal/venue/local"
+)
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const sym = "BTCUSDT"
+
+func px(s string) fixed.Value { return fixed.MustParse(s) }
+
+type rig struct {
+	core  *engine.Core
+	venue *local.Venue
+	store *engine.MemStore
+}
+
+func newRig(t *testing.T, strat strategy.Strategy, store *engine.MemStore, limits risk.Limits) *rig {
+	t.Helper()
+	spec := instrument.Default(sym)
+	v, err := local.New(local.Config{Balance: fixed.FromInt(10000), Specs: []instrument.Spec{spec}, Start: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store == nil {
+		store = engine.NewMemStore()
+	}
+	c, err := engine.NewCore(engine.CoreConfig{
+		Strategies: map[string]strategy.Strategy{sym: strat},
+		Specs:      map[string]instrument.Spec{sym: spec},
+		Limits:     limits,
+		Venue:      v, Store: store,
+		Orders: ordermanager.Config{Prefix: "t", Epoch: 1, StartBalance: fixed.FromInt(10000)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v.SetSinks(func(r ordermanager.Report) { c.OnOrderReport(ctx, r.Time, r) },
+		func(s string, a fixed.Value) { c.OnFunding(ctx, v.Now(), s, a) })
+	return &rig{core: c, venue: v, store: store}
+}
+
+func book(at time.Time, bid, ask string) *trading.Book {
+	return &trading.Book{Symbol: sym, Time: at,
+		Bids: []trading.Level{{Price: px(bid), Qty: px("5")}},
+		Asks: []trading.Level{{Price: px(ask), Qty: px("5")}}}
+}
+
+func mkt(side trading.Side, qty string, reduce bool) trading.Intent {
+	return trading.Intent{Symbol: sym, Side: side, Type: trading.Market, Qty: px(qty), ReduceOnly: reduce}
+}
+
+func TestCoreOpensAndClosesOnLocalVenue(t *testing.T) {
+	ctx := context.Background()
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: mkt(trading.Buy, "0.01", false)},
+		{At: t0.Add(3 * time.Second), Intent: mkt(trading.Sell, "0.01", true)},
+	})
+	r := newRig(t, s, nil, risk.DefaultLimits())
+	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	r.core.OnBook(ctx, t0.Add(time.Second), book(t0.Add(time.Second), "50000", "50001"))
+	pos := r.core.Orders().Positions()
+	if len(pos) != 1 || pos[0].Qty != px("0.01") || pos[0].AvgEntry != px("50001") {
+		t.Fatalf("after buy: positions %+v", pos)
+	}
+	r.core.OnBook(ctx, t0.Add(3*time.Second), book(t0.Add(3*time.Second), "50100", "50101"))
+	st := r.core.Status()
+	if n := len(st.Orders.OpenOrders); n != 0 {
+		t.Fatalf("open orders %d", n)
+	}
+	// Realised (50100-50001)*0.01 = 0.99; fees 0.0006*(500.01+501) = 0.600606.
+	if st.Orders.PnL.Realized != px("0.99") || st.Orders.PnL.Fees != px("0.600606") {
+		t.Fatalf("pnl %+v", st.Orders.PnL)
+	}
+	if len(st.Decisions) != 2 || st.Decisions[0].Verdict != "approve" || st.Decisions[1].ClientID == "" {
+		t.Fatalf("decisions %+v", st.Decisions)
+	}
+	// The ledger agrees with the venue's own account.
+	if got, want := st.Equity, r.venue.Equity(); got != want {
+		t.Fatalf("engine equity %s, venue equity %s", got, want)
+	}
+}
+
+func TestCoreRiskGateRefusesOversizeAndKill(t *testing.T) {
+	ctx := context.Background()
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: mkt(trading.Buy, "1", false)}, // 50k notional > 1000: trimmed
+		{At: t0.Add(2 * time.Second), Intent: mkt(trading.Buy, "0.01", false)},
+		{At: t0.Add(3 * time.Second), Intent: mkt(trading.Sell, "0.01", true)},
+	})
+	r := newRig(t, s, nil, risk.DefaultLimits())
+	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	r.core.OnBook(ctx, t0.Add(time.Second), book(t0.Add(time.Second), "50000", "50001"))
+	st := r.core.Status()
+	if d := st.Decisions[0]; d.Verdict != "trim" || d.Approved != px("0.0199") {
+		t.Fatalf("oversize decision %+v", d)
+	}
+	r.core.Kill(t0.Add(time.Second), "test")
+	r.core.OnBook(ctx, t0.Add(2*time.Second), book(t0.Add(2*time.Second), "50000", "50001"))
+	if d := r.core.Status().Decisions[1]; d.Verdict != "refuse" || d.Reason != "kill_switch" {
+		t.Fatalf("killed decision %+v", d)
+	}
+	// Reduce-only passes a tripped breaker.
+	r.core.OnBook(ctx, t0.Add(3*time.Second), book(t0.Add(3*time.Second), "50000", "50001"))
+	if d := r.core.Status().Decisions[2]; d.Verdict != "approve" || d.ClientID == "" {
+		t.Fatalf("reduce-only under kill %+v", d)
+	}
+	if pos := r.core.Orders().Positions(); pos[0].Qty != px("0.0099") {
+		t.Fatalf("position after reduce %+v", pos)
+	}
+}
+
+func TestCoreBreakerAndHaltSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	store := engine.NewMemStore()
+	r := newRig(t, strategy.NewScripted(nil), store, risk.DefaultLimits())
+	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	r.core.Kill(t0, "operator")
+	r.core.Halt(t0, "drift")
+	r2 := newRig(t, strategy.NewScripted([]strategy.Step{{At: t0, Intent: mkt(trading.Buy, "0.01", false)}}), store, risk.DefaultLimits())
+	st := r2.core.Status()
+	if !st.Halt.Halted || st.Halt.Reason != "drift" {
+		t.Fatalf("halt not restored: %+v", st.Halt)
+	}
+	if !st.Breakers[0].Tripped {
+		t.Fatalf("kill switch not restored: %+v", st.Breakers)
+	}
+	r2.core.OnBook(ctx, t0.Add(time.Second), book(t0.Add(time.Second), "50000", "50001"))
+	if d := r2.core.Status().Decisions; len(d) != 1 || d[0].Verdict != "refuse" {
+		t.Fatalf("entry while halted: %+v", d)
+	}
+	r2.core.Resume(t0.Add(time.Second))
+	if st := r2.core.Status(); st.Halt.Halted || st.Breakers[0].Tripped {
+		t.Fatalf("resume: %+v %+v", st.Halt, st.Breakers)
+	}
+}
+
+func TestCoreDailyLossBreakerStopsEntries(t *testing.T) {
+	ctx := context.Background()
+	lim := risk.DefaultLimits()
+	lim.MaxDailyLoss = px("0.01") // 100 USDT of 10000
+	lim.MaxOrderNotional = fixed.FromInt(100000)
+	lim.MaxPositionNotional = fixed.FromInt(100000)
+	lim.MaxTotalNotional = fixed.FromInt(100000)
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: mkt(trading.Buy, "1", false)},
+		{At: t0.Add(3 * time.Second), Intent: mkt(trading.Buy, "0.1", false)},
+	})
+	r := newRig(t, s, nil, lim)
+	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	r.core.OnBook(ctx, t0.Add(time.Second), book(t0.Add(time.Second), "50000", "50001"))
+	// Mark drops 150: unrealised -150 - fees: breaker trips on the mark.
+	r.core.OnMark(ctx, t0.Add(2*time.Second), trading.MarkPrice{Symbol: sym, Mark: px("49850"), Time: t0.Add(2 * time.Second)})
+	st := r.core.Status()
+	if !st.Breakers[1].Tripped {
+		t.Fatalf("daily loss not tripped: equity %s breakers %+v", st.Equity, st.Breakers)
+	}
+	r.core.OnBook(ctx, t0.Add(3*time.Second), book(t0.Add(3*time.Second), "49850", "49851"))
+	if d := r.core.Status().Decisions; len(d) != 2 || d[1].Reason != "daily_loss" {
+		t.Fatalf("decisions %+v", d)
+	}
+}
+
+func TestMemStoreSequenceAndState(t *testing.T) {
+	s := engine.NewMemStore()
+	for want := uint64(1); want <= 3; want++ {
+		rec, err := s.CreateOrder("p", func(seq uint64) (ordermanager.OrderRecord, error) {
+			return ordermanager.OrderRecord{ClientID: ordermanager.FormatClientID("p", 1, seq), Seq: seq, Status: trading.StatusPending}, nil
+		})
+		if err != nil || rec.Seq != want {
+			t.Fatalf("seq %d want %d err %v", rec.Seq, want, err)
+		}
+	}
+	if os, _ := s.Orders(true); len(os) != 3 {
+		t.Fatalf("open %d", len(os))
+	}
+	if _, err := s.GetState("x"); err == nil {
+		t.Fatal("missing state found")
+	}
+}
