@@ -231,7 +231,14 @@ func Load(opts Options) (*Loaded, error) {
 		}
 	}
 
+	before := cfg.API
 	cfg.applyDerived()
+	if before.WSURL != cfg.API.WSURL {
+		sources["api.wsURL"] = Source{Layer: "derived", Where: "derived from api.baseURL"}
+	}
+	if before.PrivateWSURL != cfg.API.PrivateWSURL {
+		sources["api.privateWSURL"] = Source{Layer: "derived", Where: "derived from api.wsURL"}
+	}
 	secrets, ps := loadSecrets(env)
 	cfg.Secrets = secrets
 	probs = append(probs, ps...)

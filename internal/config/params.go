@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/bitrader/bitrader/internal/risk"
@@ -26,6 +27,26 @@ var derivedKeys = map[string]bool{"risk.maxDailyLoss": true}
 // applyDerived copies settings into the fields derivedKeys hides.
 func (c *Config) applyDerived() {
 	c.Risk.MaxDailyLoss = c.Trading.MaxDailyLoss
+	if c.API.WSURL == "" && c.API.BaseURL != "" {
+		c.API.WSURL = deriveWSURL(c.API.BaseURL)
+	}
+	if c.API.PrivateWSURL == "" && c.API.WSURL != "" {
+		c.API.PrivateWSURL = strings.Replace(c.API.WSURL, "/public/", "/private/", 1)
+	}
+}
+
+// deriveWSURL maps https://host to wss://host/public/ (and http to ws), the
+// layout of both the real exchange and the simulator.
+func deriveWSURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := "wss"
+	if u.Scheme == "http" {
+		scheme = "ws"
+	}
+	return scheme + "://" + u.Host + "/public/"
 }
 
 // splitErrors undoes errors.Join so each problem is reported on its own.

@@ -56,7 +56,7 @@ func (l *Loaded) validate() Problems {
 	for _, k := range []struct {
 		key, v string
 	}{{"api.wsURL", c.API.WSURL}, {"api.privateWSURL", c.API.PrivateWSURL}} {
-		if k.v != "" {
+		if k.v != "" && l.Sources[k.key].Layer != "derived" {
 			if err := checkURL(k.v, "ws", "wss"); err != nil {
 				bad(k.key, "%v", err)
 			}
