@@ -159,8 +159,9 @@ func NewBot(reg prometheus.Registerer, opts Options) *Bot {
 	b.epoch = f.gauge("leader_epoch", "Lease epoch this process last observed; it fences order submission.")
 	b.ready = f.gauge("ready", "1 when the bot is ready (connected, reconciled, leading or ready to lead), else 0.")
 
+	// ws_connected is not pre-created: a stream that is never started (the
+	// private one in dry run without keys) must not look disconnected.
 	for _, s := range wsStreams {
-		b.wsConnected.WithLabelValues(s)
 		b.wsReconnects.WithLabelValues(s)
 		b.wsMessages.WithLabelValues(s)
 		b.wsLag.WithLabelValues(s)

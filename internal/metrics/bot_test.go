@@ -79,7 +79,6 @@ func TestBotRecordsEvents(t *testing.T) {
 	}{
 		{"rest ok", b.restRequests.WithLabelValues("trade/place_order", "ok"), 1},
 		{"ws connected", b.wsConnected.WithLabelValues("public"), 1},
-		{"ws private pre-initialised", b.wsConnected.WithLabelValues("private"), 0},
 		{"ws reconnects", b.wsReconnects.WithLabelValues("public"), 1},
 		{"ws messages", b.wsMessages.WithLabelValues("public"), 2},
 		{"ws last message", b.wsLastMsg.WithLabelValues("public"), 1_800_000_000.5},
@@ -114,6 +113,9 @@ func TestBotRecordsEvents(t *testing.T) {
 		if got := testutil.ToFloat64(tt.c); got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+	if n := testutil.CollectAndCount(b.wsConnected); n != 1 {
+		t.Errorf("ws_connected series = %d, want 1: only streams that reported exist", n)
 	}
 	if n := testutil.CollectAndCount(b.wsLag); n != 2 {
 		t.Errorf("ws lag series = %d, want 2 (public, private)", n)
