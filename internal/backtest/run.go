@@ -1,0 +1,501 @@
+// Package backtest replays history through the very pipeline that trades
+// live — market state, strategy, risk gate and order manager (engine.Core)
+// — with the local venue on bitrader's matching engine standing in for the
+// exchange, and reports the result (report.go, html.go). It also runs
+// parameter sweeps (sweep.go) and downloads klines (fetch.go).
+//
+// Data is streamed: memory does not grow with the length of the dataset,
+// only with trading activity (the trade and fill lists).
+package backtest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/config"
+	"github.com/bitrader/bitrader/internal/engine"
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/market"
+	"github.com/bitrader/bitrader/internal/marketdata"
+	"github.com/bitrader/bitrader/internal/matching"
+	"github.com/bitrader/bitrader/internal/ordermanager"
+	"github.com/bitrader/bitrader/internal/risk"
+	"github.com/bitrader/bitrader/internal/strategy"
+	"github.com/bitrader/bitrader/internal/trading"
+	"github.com/bitrader/bitrader/internal/venue/local"
+)
+
+// DefaultFundingRate is the funding rate per interval used when the data
+// carries none (none of the supported CSV formats does): 0.01%, Bitunix's
+// usual base rate.
+var DefaultFundingRate = fixed.MustParse("0.0001")
+
+// bookLevels is the depth of the synthetic books built from klines and
+// trades.
+const bookLevels = 20
+
+// Options configure one backtest.
+type Options struct {
+	// Config supplies the strategy (strategy.*), sizing and leverage
+	// (trading.*), risk limits (risk.*), fees and funding interval (sim.*),
+	// exactly as `bitrader run` reads them.
+	Config config.Config
+	// Data is the CSV file; Format says how to read it (auto-detected by
+	// default).
+	Data   string
+	Format marketdata.Format
+	// From and To, if set, keep only data in [From, To).
+	From, To time.Time
+	// Latency delays every order between the decision and the matching
+	// engine, in market time.
+	Latency time.Duration
+	// Balance is the starting balance; zero means sim.startBalance.
+	Balance fixed.Value
+	// FundingRate per funding interval; zero means DefaultFundingRate.
+	FundingRate fixed.Value
+	// Period is the return sampling period for Sharpe/Sortino (default 1h).
+	Period time.Duration
+	// Strategy, if set, replaces the configured one (tests: scripted).
+	Strategy strategy.Strategy
+	// Params are shown in the report (e.g. the --set and --grid values).
+	Params map[string]string
+	// Progress, if set, is called now and then with bytes read and the
+	// file size.
+	Progress func(done, total int64)
+}
+
+// KlineSource yields klines in time order; *marketdata.KlineReader is one.
+type KlineSource interface {
+	Next() (trading.Kline, error)
+}
+
+// TradeSource yields public trades in time order; *marketdata.TradeReader
+// is one.
+type TradeSource interface {
+	Next() (trading.Trade, error)
+}
+
+// Run backtests opt.Data.
+func Run(ctx context.Context, opt Options) (*Report, error) {
+	f, err := os.Open(opt.Data)
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	cr := &countingReader{r: f, total: size, progress: opt.Progress}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	format := opt.Format
+	if format == marketdata.FormatAuto {
+		if format, err = marketdata.DetectReader(br); err != nil {
+			return nil, fmt.Errorf("backtest %s: %w", opt.Data, err)
+		}
+	}
+	symbol := marketdata.SymbolFromFileName(opt.Data)
+	if symbol == "" && len(opt.Config.Trading.Symbols) > 0 {
+		symbol = opt.Config.Trading.Symbols[0]
+	}
+	var rep *Report
+	if format == marketdata.FormatTrades {
+		tr := marketdata.NewTradeReader(br, marketdata.TradeOptions{File: opt.Data, Symbol: symbol})
+		rep, err = RunTrades(ctx, opt, symbol, tr)
+	} else {
+		kr := marketdata.NewKlineReader(br, marketdata.KlineOptions{File: opt.Data, Symbol: symbol, Format: format})
+		rep, err = RunKlines(ctx, opt, symbol, kr)
+	}
+	if rep != nil {
+		rep.Format = format.String()
+	}
+	if err == nil && opt.Progress != nil {
+		opt.Progress(size, size)
+	}
+	return rep, err
+}
+
+type countingReader struct {
+	r        io.Reader
+	n, total int64
+	last     int64
+	progress func(done, total int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.progress != nil && c.n-c.last >= 1<<20 {
+		c.last = c.n
+		c.progress(c.n, c.total)
+	}
+	return n, err
+}
+
+// runner is one backtest in progress.
+type runner struct {
+	ctx    context.Context
+	opt    Options
+	symbol string
+	spec   instrument.Spec
+	core   *engine.Core
+	venue  *delayVenue
+	rec    *Recorder
+	rep    *Report
+	obs    *observer
+
+	fundingIv   time.Duration
+	fundingRate fixed.Value
+	started     bool
+	lastT       time.Time
+	obsBucket   int64
+	lastMarkSec int64
+	liqSeen     uint64
+
+	bids, asks []trading.Level
+	book       trading.Book
+}
+
+// observer counts what the risk gate and the order manager did and feeds
+// the order manager's fills (the same ones its ledger books) to the
+// recorder.
+type observer struct {
+	engine.NopObserver
+	rec      *Recorder
+	rep      *Report
+	breakers map[string]bool
+}
+
+func (o *observer) Decision(_ string, v risk.Verdict, _ risk.Reason) {
+	switch v {
+	case risk.Approve:
+		o.rep.Risk.Approved++
+	case risk.Trim:
+		o.rep.Risk.Trimmed++
+	default:
+		o.rep.Risk.Refused++
+	}
+}
+
+func (o *observer) Breakers(bs []risk.BreakerStatus) {
+	for _, b := range bs {
+		if b.Tripped {
+			o.breakers[b.Name] = true
+		}
+	}
+}
+
+// omObserver is the order manager's side of observer.
+type omObserver struct {
+	ordermanager.NopObserver
+	*observer
+}
+
+func (o omObserver) OrderSubmitted(_ ordermanager.Order, outcome string) {
+	o.rep.Orders.Submitted++
+	if outcome == ordermanager.OutcomeRejected {
+		o.rep.Orders.Rejected++
+	}
+}
+
+func (o omObserver) OrderFilled(f trading.Fill) {
+	o.rec.OnFill(Fill{Time: f.Time.UTC(), ClientID: f.ClientID, Price: f.Price, Qty: f.Qty, Fee: f.Fee, Maker: f.Maker}, f.Side, false)
+}
+
+func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error) {
+	cfg := opt.Config
+	if symbol == "" {
+		return nil, errors.New("backtest: no symbol (name the file like BTCUSDT-1m.csv or set trading.symbols)")
+	}
+	bal := opt.Balance
+	if bal <= 0 {
+		bal = cfg.Sim.StartBalance
+	}
+	if bal <= 0 {
+		return nil, fmt.Errorf("backtest: starting balance %s must be positive", bal)
+	}
+	strat := opt.Strategy
+	var err error
+	if strat == nil {
+		lev := fixed.FromInt(int64(max(1, cfg.Trading.Leverage)))
+		strat, err = strategy.New(cfg.Strategy.Name, symbol, strategy.Sizing{BaseSizeRatio: cfg.Trading.BaseSizeRatio, Leverage: lev}, cfg.Strategy.StrategyParams)
+		if err != nil {
+			return nil, fmt.Errorf("backtest: %w", err)
+		}
+	}
+	spec := instrument.Default(symbol)
+	r := &runner{ctx: ctx, opt: opt, symbol: symbol, spec: spec,
+		fundingIv: cfg.Sim.FundingInterval, fundingRate: opt.FundingRate,
+		bids: make([]trading.Level, bookLevels), asks: make([]trading.Level, bookLevels)}
+	if r.fundingRate == 0 {
+		r.fundingRate = DefaultFundingRate
+	}
+	r.rec = NewRecorder(bal, opt.Period)
+	r.rep = &Report{Strategy: strat.Name(), Symbol: symbol, Data: opt.Data, Params: opt.Params, Latency: opt.Latency.String()}
+	r.obs = &observer{rec: r.rec, rep: r.rep, breakers: map[string]bool{}}
+
+	lv, err := local.New(local.Config{Account: "backtest", Balance: bal, Specs: []instrument.Spec{spec},
+		MakerFee: cfg.Sim.MakerFee, TakerFee: cfg.Sim.TakerFee, Leverage: cfg.Trading.Leverage, MarginMode: cfg.Trading.MarginMode})
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	r.venue = newDelayVenue(lv, opt.Latency)
+	lv.SetSinks(r.venue.sink, func(sym string, amount fixed.Value) {
+		r.rec.OnFunding(lv.Now().UTC(), amount)
+		r.core.OnFunding(ctx, lv.Now(), sym, amount)
+	})
+	mcfg := market.DefaultConfig()
+	mcfg.DepthLevels = bookLevels
+	if cfg.Strategy.Name == strategy.NameTrend && opt.Strategy == nil {
+		if iv := cfg.Strategy.Trend.Interval; !slices.Contains(mcfg.CandleIntervals, iv) {
+			mcfg.CandleIntervals = append(mcfg.CandleIntervals, iv)
+		}
+	}
+	prefix := cfg.Trading.ClientIDPrefix
+	if prefix == "" {
+		prefix = "bt"
+	}
+	r.core, err = engine.NewCore(engine.CoreConfig{
+		Strategies: map[string]strategy.Strategy{symbol: strat},
+		Specs:      map[string]instrument.Spec{symbol: spec},
+		Limits:     cfg.Risk,
+		Market:     mcfg,
+		Venue:      r.venue,
+		Store:      engine.NewMemStore(),
+		Orders:     ordermanager.Config{Prefix: prefix, Epoch: 1, StartBalance: bal, Observer: omObserver{observer: r.obs}},
+		Observer:   r.obs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	r.venue.deliver = func(rep ordermanager.Report) { r.core.OnOrderReport(ctx, lv.Now(), rep) }
+	return r, nil
+}
+
+func (r *runner) inRange(t time.Time) bool {
+	if !r.opt.From.IsZero() && t.Before(r.opt.From) {
+		return false
+	}
+	return r.opt.To.IsZero() || t.Before(r.opt.To)
+}
+
+// pre runs what is due before market time t: funding settlements and
+// orders whose latency has passed.
+func (r *runner) pre(t time.Time) {
+	if !r.started {
+		r.started, r.lastT = true, t
+		r.rec.Observe(t, r.rec.start, false)
+	}
+	if matching.FundingDue(r.lastT, t, r.fundingIv) {
+		at := matching.NextFunding(r.lastT, r.fundingIv)
+		if err := r.venue.ApplyFunding(r.symbol, r.fundingRate, at); err != nil {
+			r.core.OnTimer(r.ctx, at) // keep time moving; the error means no instrument
+		}
+	}
+	r.venue.release(r.ctx, t)
+	if t.After(r.lastT) {
+		r.lastT = t
+	}
+}
+
+// setBook fills the reused book with a one-tick-spread ladder around p.
+// The Core and the matching engine copy the levels, so reuse is safe.
+func (r *runner) setBook(t time.Time, bidTop, askTop, qty fixed.Value, grow bool) {
+	tick := r.spec.Tick()
+	for i := range bookLevels {
+		q := qty
+		if grow {
+			q = r.spec.RoundQty(qty.MulInt(int64(100 + 35*i)).DivInt(100))
+		}
+		r.bids[i] = trading.Level{Price: bidTop - tick.MulInt(int64(i)), Qty: q}
+		r.asks[i] = trading.Level{Price: askTop + tick.MulInt(int64(i)), Qty: q}
+	}
+	bids := r.bids
+	for len(bids) > 0 && bids[len(bids)-1].Price <= 0 {
+		bids = bids[:len(bids)-1]
+	}
+	r.book = trading.Book{Symbol: r.symbol, Bids: bids, Asks: r.asks, Time: t}
+}
+
+// kline expands one kline into the simulator's replay model (sim
+// --market-data replay:FILE): four prints at open, the extreme nearer the
+// open's direction (low first for a rising candle, high first otherwise),
+// the other extreme and the close, spaced a quarter interval apart; at each
+// a one-tick-spread book of 20 levels (bids from the print down, asks from
+// one tick above), the print (a quarter of the volume, at least one lot)
+// and a mark at the print. The Core builds candles from the prints, so a
+// candle reaches the strategy when the next kline's first print closes it
+// and the strategy's orders meet that print's book.
+func (r *runner) kline(k trading.Kline) {
+	iv := k.Interval
+	if iv <= 0 {
+		iv = time.Minute
+	}
+	a, b := k.High, k.Low
+	if k.Close > k.Open {
+		a, b = k.Low, k.High
+	}
+	qty := r.spec.RoundQty(k.Volume.DivInt(4)).Max(r.spec.LotStep())
+	prices := [4]fixed.Value{k.Open, a, b, k.Close}
+	prev := k.Open
+	var t time.Time
+	for i, p := range prices {
+		t = k.OpenTime.Add(iv * time.Duration(i) / 4)
+		side := trading.Buy
+		if p < prev {
+			side = trading.Sell
+		}
+		prev = p
+		r.pre(t)
+		r.setBook(t, p, p+r.spec.Tick(), qty.MulInt(20), false)
+		r.core.OnBook(r.ctx, t, &r.book)
+		r.core.OnTrade(r.ctx, t, trading.Trade{Symbol: r.symbol, Price: p, Qty: qty, Side: side, Time: t})
+		r.core.OnMark(r.ctx, t, trading.MarkPrice{Symbol: r.symbol, Mark: p, Index: p, FundingRate: r.fundingRate, Time: t})
+	}
+	r.observe(t)
+}
+
+// trade replays one public print: a book with its touch at the print (the
+// ask for a buy, the bid for a sell; 20 levels growing 35% a level from
+// 1000 lots, as marketdata.Replay builds them), the print, and a mark at
+// the print at most once per second.
+func (r *runner) trade(tr trading.Trade) {
+	t := tr.Time
+	r.pre(t)
+	tick := r.spec.Tick()
+	bid, ask := tr.Price-tick, tr.Price
+	if tr.Side == trading.Sell {
+		bid, ask = tr.Price, tr.Price+tick
+	}
+	r.setBook(t, bid, ask, r.spec.LotStep().MulInt(1000), true)
+	r.core.OnBook(r.ctx, t, &r.book)
+	r.core.OnTrade(r.ctx, t, tr)
+	if sec := t.Unix(); sec != r.lastMarkSec {
+		r.lastMarkSec = sec
+		r.core.OnMark(r.ctx, t, trading.MarkPrice{Symbol: r.symbol, Mark: tr.Price, Index: tr.Price, FundingRate: r.fundingRate, Time: t})
+	}
+	if b := t.UnixNano() / int64(time.Minute); b != r.obsBucket {
+		r.obsBucket = b
+		r.observe(t)
+	}
+}
+
+// observe samples equity from the venue (the exchange's own books) and
+// settles a liquidation the order manager cannot know about.
+func (r *runner) observe(t time.Time) {
+	acct, err := r.venue.Engine().Account(r.venue.Account())
+	if err != nil {
+		return
+	}
+	if r.rec.Position() != 0 && acct.Margin == 0 {
+		r.liquidated(t)
+	}
+	r.rec.Observe(t.UTC(), acct.Equity, r.rec.Position() != 0)
+}
+
+// liquidated books the engine's liquidation fills and reconciles the order
+// manager with the venue, as the live bot does when the exchange closes a
+// position on its own.
+func (r *runner) liquidated(t time.Time) {
+	fills := r.venue.Engine().Fills(r.venue.Account(), r.symbol)
+	sort.Slice(fills, func(i, j int) bool { return fills[i].TradeID < fills[j].TradeID })
+	for _, f := range fills {
+		if f.Liquidation && f.TradeID > r.liqSeen {
+			r.liqSeen = f.TradeID
+			r.rec.OnFill(Fill{Time: f.Time.UTC(), Price: f.Price, Qty: f.Qty, Fee: f.Fee}, f.Side, true)
+		}
+	}
+	_, _ = r.core.Reconcile(r.ctx, t)
+}
+
+// finish closes the last candle at end, takes the final equity and builds
+// the report.
+func (r *runner) finish(end time.Time) *Report {
+	if r.started {
+		r.pre(end)
+		r.core.OnTimer(r.ctx, end)
+		r.observe(end)
+	}
+	acct, _ := r.venue.Engine().Account(r.venue.Account())
+	final := acct.Equity
+	if !r.started {
+		final = r.rec.start
+	}
+	r.rec.Finish(r.rep, final, acct.CrossUnrealizedPnL+acct.IsolationUnrealizedPnL)
+	for name := range r.obs.breakers {
+		r.rep.Risk.Breakers = append(r.rep.Risk.Breakers, name)
+	}
+	sort.Strings(r.rep.Risk.Breakers)
+	return r.rep
+}
+
+// RunKlines backtests a stream of klines for symbol.
+func RunKlines(ctx context.Context, opt Options, symbol string, src KlineSource) (*Report, error) {
+	r, err := newRunner(ctx, opt, symbol)
+	if err != nil {
+		return nil, err
+	}
+	var end time.Time
+	for i := 0; ; i++ {
+		k, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backtest: %w", err)
+		}
+		if i&1023 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("backtest: %w", ctx.Err())
+		}
+		if !r.inRange(k.OpenTime) {
+			continue
+		}
+		r.rep.Klines++
+		r.kline(k)
+		iv := k.Interval
+		if iv <= 0 {
+			iv = time.Minute
+		}
+		end = k.OpenTime.Add(iv)
+	}
+	return r.finish(end), nil
+}
+
+// RunTrades backtests a stream of public trades for symbol.
+func RunTrades(ctx context.Context, opt Options, symbol string, src TradeSource) (*Report, error) {
+	r, err := newRunner(ctx, opt, symbol)
+	if err != nil {
+		return nil, err
+	}
+	var end time.Time
+	for i := 0; ; i++ {
+		t, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backtest: %w", err)
+		}
+		if i&1023 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("backtest: %w", ctx.Err())
+		}
+		if !r.inRange(t.Time) {
+			continue
+		}
+		if t.Symbol == "" {
+			t.Symbol = symbol
+		}
+		r.rep.Trades++
+		r.trade(t)
+		end = t.Time
+	}
+	return r.finish(end), nil
+}

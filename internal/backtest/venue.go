@@ -1,0 +1,159 @@
+package backtest
+
+import (
+	"context"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/ordermanager"
+	"github.com/bitrader/bitrader/internal/trading"
+	"github.com/bitrader/bitrader/internal/venue/local"
+)
+
+// delayVenue wraps the local venue (the paper/backtest venue on the
+// matching engine) with two things a backtest needs:
+//
+//   - latency: an order reaches the matching engine only once market time
+//     has moved latency past the decision; until then it is acknowledged
+//     but not on the book, as on a real exchange;
+//   - report buffering: the local venue reports synchronously from inside
+//     the matching engine; reports are buffered and handed to the Core
+//     after the engine call returns, so a strategy reacting to a fill never
+//     re-enters the matching engine.
+//
+// It implements ordermanager.Venue and engine.MarketFeed.
+type delayVenue struct {
+	*local.Venue
+	latency time.Duration
+	pending []delayed // due times are non-decreasing: decisions come in time order
+	reports []ordermanager.Report
+	deliver func(ordermanager.Report)
+}
+
+type delayed struct {
+	due time.Time
+	o   ordermanager.Order
+}
+
+func newDelayVenue(v *local.Venue, latency time.Duration) *delayVenue {
+	d := &delayVenue{Venue: v, latency: latency}
+	return d
+}
+
+// sink is the local venue's report sink.
+func (d *delayVenue) sink(r ordermanager.Report) { d.reports = append(d.reports, r) }
+
+// flush hands buffered reports to the Core.
+func (d *delayVenue) flush() {
+	for len(d.reports) > 0 {
+		r := d.reports[0]
+		d.reports = d.reports[1:]
+		if d.deliver != nil {
+			d.deliver(r)
+		}
+	}
+	d.reports = d.reports[:0]
+}
+
+// Place sends the order now, or queues it until latency has passed.
+func (d *delayVenue) Place(ctx context.Context, o ordermanager.Order) (ordermanager.Ack, error) {
+	if d.latency <= 0 {
+		ack, err := d.Venue.Place(ctx, o)
+		d.flush()
+		return ack, err
+	}
+	d.pending = append(d.pending, delayed{due: d.Venue.Now().Add(d.latency), o: o})
+	return ordermanager.Ack{ClientID: o.ClientID}, nil
+}
+
+// release places every queued order due at or before t, as of its due
+// time's market (the last event before it).
+func (d *delayVenue) release(ctx context.Context, t time.Time) {
+	for len(d.pending) > 0 && !d.pending[0].due.After(t) {
+		p := d.pending[0]
+		d.pending = d.pending[1:]
+		if _, err := d.Venue.Place(ctx, p.o); err != nil {
+			// The exchange refused it after the ack: a rejected report, as a
+			// WebSocket push would say.
+			d.reports = append(d.reports, ordermanager.Report{
+				ClientID: p.o.ClientID, Symbol: p.o.Symbol, Side: p.o.Side, Type: p.o.Type,
+				TimeInForce: p.o.TimeInForce, Price: p.o.Price, Qty: p.o.Qty, ReduceOnly: p.o.ReduceOnly,
+				Status: trading.StatusRejected, Time: p.due,
+			})
+		}
+		d.flush()
+	}
+	if len(d.pending) == 0 {
+		d.pending = d.pending[:0]
+	}
+}
+
+// Cancel withdraws a queued order locally or cancels on the engine.
+func (d *delayVenue) Cancel(ctx context.Context, ref ordermanager.OrderRef) error {
+	for i, p := range d.pending {
+		if p.o.ClientID == ref.ClientID {
+			d.pending = append(d.pending[:i], d.pending[i+1:]...)
+			d.reports = append(d.reports, ordermanager.Report{
+				ClientID: p.o.ClientID, Symbol: p.o.Symbol, Side: p.o.Side, Type: p.o.Type,
+				TimeInForce: p.o.TimeInForce, Price: p.o.Price, Qty: p.o.Qty, ReduceOnly: p.o.ReduceOnly,
+				Status: trading.StatusCanceled, Time: d.Venue.Now(),
+			})
+			d.flush()
+			return nil
+		}
+	}
+	err := d.Venue.Cancel(ctx, ref)
+	d.flush()
+	return err
+}
+
+// OrderByClientID also knows queued orders (acknowledged, not yet live).
+func (d *delayVenue) OrderByClientID(ctx context.Context, clientID string) (ordermanager.Report, error) {
+	for _, p := range d.pending {
+		if p.o.ClientID == clientID {
+			return ordermanager.Report{ClientID: clientID, Symbol: p.o.Symbol, Side: p.o.Side, Type: p.o.Type,
+				TimeInForce: p.o.TimeInForce, Price: p.o.Price, Qty: p.o.Qty, ReduceOnly: p.o.ReduceOnly,
+				Status: trading.StatusNew, Time: d.Venue.Now()}, nil
+		}
+	}
+	return d.Venue.OrderByClientID(ctx, clientID)
+}
+
+// OpenOrders lists live and queued orders.
+func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermanager.Report, error) {
+	out, err := d.Venue.OpenOrders(ctx, symbol)
+	for _, p := range d.pending {
+		if symbol == "" || p.o.Symbol == symbol {
+			r, _ := d.OrderByClientID(ctx, p.o.ClientID)
+			out = append(out, r)
+		}
+	}
+	return out, err
+}
+
+// ApplyBook, ApplyTrade and ApplyMark feed the engine (the Core calls them)
+// and pass on the reports they caused.
+func (d *delayVenue) ApplyBook(b *trading.Book) error {
+	err := d.Venue.ApplyBook(b)
+	d.flush()
+	return err
+}
+
+func (d *delayVenue) ApplyTrade(t trading.Trade) error {
+	err := d.Venue.ApplyTrade(t)
+	d.flush()
+	return err
+}
+
+func (d *delayVenue) ApplyMark(m trading.MarkPrice) error {
+	err := d.Venue.ApplyMark(m)
+	d.flush()
+	return err
+}
+
+// ApplyFunding settles funding and passes on what it caused.
+func (d *delayVenue) ApplyFunding(symbol string, rate fixed.Value, ts time.Time) error {
+	err := d.Venue.ApplyFunding(symbol, rate, ts)
+	d.flush()
+	return err
+}
