@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -70,23 +74,72 @@ func assertNoSecrets(t *testing.T, out string) {
 }
 
 // TestRunLogsNoSecrets starts the bot with debug JSON logs and secrets set,
-// stops it, and checks the logs.
+// waits until it serves, stops it, and checks everything it printed.
 func TestRunLogsNoSecrets(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("API_KEY", testAPIKey)
 	t.Setenv("SECRET_KEY", testSecret)
 	t.Setenv("ADMIN_TOKEN", testToken)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- execute(ctx, []string{"run", "--log-level", "debug", "--set", "system.logFormat=json",
-			"--set", "system.metricsPort=1", "--set", "system.listenAddress=127.0.0.1"}, &stdout, &stderr)
+			"--set", "system.metricsPort=" + strconv.Itoa(port), "--set", "system.listenAddress=127.0.0.1",
+			"--set", "system.dataDir=" + t.TempDir()}, &stdout, &stderr)
 	}()
-	code := <-done // port 1 is privileged or taken: run fails after logging its configuration
-	_ = code
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited early with %d: %s", code, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("run exit code %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"level":"DEBUG"`) {
+		t.Fatalf("expected debug JSON logs, got: %s", stderr.String())
+	}
 	assertNoSecrets(t, stdout.String()+stderr.String())
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a running
+// command and the test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestVersion(t *testing.T) {
