@@ -174,15 +174,31 @@ func (v *Venue) Balance(ctx context.Context) (ordermanager.BalanceReport, error)
 }
 
 // Report converts a REST order or an order push.
+//
+// The order push carries no tradeQty (§5.5): the executed size comes in the
+// undocumented dealAmount. A FILLED order executed its whole qty, so that is
+// certain; otherwise dealAmount is read as a quantity when it can be one
+// (<= qty), else as a quote amount converted at the average price.
 func Report(o *bitunix.Order) ordermanager.Report {
 	st := o.Status
 	if st == trading.StatusUnknown {
 		st = trading.StatusNew
 	}
+	filled := o.FilledQty
+	if filled == 0 {
+		switch {
+		case st == trading.StatusFilled:
+			filled = o.Qty
+		case o.DealAmount > 0 && o.DealAmount <= o.Qty:
+			filled = o.DealAmount
+		case o.DealAmount > 0 && o.AvgPrice > 0:
+			filled = min(o.DealAmount.Div(o.AvgPrice), o.Qty)
+		}
+	}
 	return ordermanager.Report{
 		ClientID: o.ClientID, OrderID: o.OrderID, Symbol: o.Symbol, Side: o.Side, Type: o.Type,
 		TimeInForce: o.TimeInForce, Price: o.Price, Qty: o.Qty, ReduceOnly: o.ReduceOnly, Status: st,
-		FilledQty: o.FilledQty, AvgPrice: o.AvgPrice, Fee: o.Fee, Time: o.Updated,
+		FilledQty: filled, AvgPrice: o.AvgPrice, Fee: o.Fee, Time: o.Updated,
 	}
 }
 
