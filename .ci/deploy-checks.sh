@@ -193,11 +193,10 @@ EOF
     --authorization-kubeconfig "$KUBECONFIG" --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 \
     >"$WORK/kube-scheduler.log" 2>&1 &
   PIDS+=($!)
-  cat "$TOOLS"/share/kwok-stages/*.yaml | sed 's/^---$//' | awk 'BEGIN{print "---"} /^apiVersion:/ && NR>1 {print "---"} {print}' >"$C/kwok-stages.yaml"
+  for f in "$TOOLS"/share/kwok-stages/*.yaml; do echo "---"; cat "$f"; done >"$C/kwok-stages.yaml"
   kwok --kubeconfig "$KUBECONFIG" --config "$C/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom \
-    --node-ip=10.0.0.1 --cidr=10.0.0.1/24 --server-address=127.0.0.1:0 \
+    --node-ip=10.0.0.1 --cidr=10.0.0.1/24 \
     >"$WORK/kwok.log" 2>&1 &
   PIDS+=($!)
 

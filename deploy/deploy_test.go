@@ -526,8 +526,10 @@ func writeRawManifests(t *testing.T, objs []object) {
 		if labels, ok := get(n, "metadata", "labels").(map[string]any); ok {
 			labels["app.kubernetes.io/managed-by"] = "kubectl"
 		}
-		body, err := yaml.Marshal(n)
-		if err != nil {
+		var body bytes.Buffer
+		enc := yaml.NewEncoder(&body)
+		enc.SetIndent(2)
+		if err := enc.Encode(n); err != nil {
 			t.Fatal(err)
 		}
 		kind := o["kind"].(string)
@@ -535,7 +537,7 @@ func writeRawManifests(t *testing.T, objs []object) {
 		header := "# Generated from the Helm chart's staging render (values-staging.yaml, release bitunix-bot,\n" +
 			"# namespace bitrader-staging) by: go test ./deploy -run TestRawStagingManifestsMatchChart -update\n" +
 			"# Do not edit by hand: a test fails when this differs from the chart.\n"
-		if err := os.WriteFile(filepath.Join(rawStaging, name), append([]byte(header), body...), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(rawStaging, name), append([]byte(header), body.Bytes()...), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
