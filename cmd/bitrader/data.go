@@ -32,7 +32,7 @@ func newDataFetchCmd(g *globalFlags) *cobra.Command {
 paged by time, within the endpoint's rate limit) into the header-kline CSV
 format the backtester reads. Market data is public: no keys are needed. With no
 api.baseURL it uses the public Bitunix endpoint; point it at a simulator with
---set api.baseURL=http://127.0.0.1:PORT.
+--set api.baseURL=http://127.0.0.1:PORT --dry-run (no keys needed).
   bitrader data fetch --symbol BTCUSDT --interval 1m --from 2024-01-01 --to 2024-01-02 --out BTCUSDT-1m.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

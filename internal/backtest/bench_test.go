@@ -1,0 +1,205 @@
+package backtest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/config"
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/marketdata"
+	"github.com/bitrader/bitrader/internal/trading"
+)
+
+// genKlines makes n 1-minute klines of a deterministic zig-zag walk.
+func genKlines(n int) []trading.Kline {
+	ks := make([]trading.Kline, n)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := fixed.FromInt(40000)
+	for i := range ks {
+		step := fixed.FromInt(int64((i*7919)%41) - 20)
+		o, c := p, p+step
+		ks[i] = trading.Kline{Symbol: "BTCUSDT", OpenTime: t0.Add(time.Duration(i) * time.Minute), Interval: time.Minute,
+			Open: o, Close: c, High: max(o, c) + fixed.FromInt(5), Low: min(o, c) - fixed.FromInt(5), Volume: fixed.FromInt(3)}
+		p = c
+	}
+	return ks
+}
+
+type sliceKlines struct {
+	ks []trading.Kline
+	i  int
+}
+
+func (s *sliceKlines) Next() (trading.Kline, error) {
+	if s.i == len(s.ks) {
+		return trading.Kline{}, io.EOF
+	}
+	s.i++
+	return s.ks[s.i-1], nil
+}
+
+type sliceTrades struct {
+	ts []trading.Trade
+	i  int
+}
+
+func (s *sliceTrades) Next() (trading.Trade, error) {
+	if s.i == len(s.ts) {
+		return trading.Trade{}, io.EOF
+	}
+	s.i++
+	return s.ts[s.i-1], nil
+}
+
+// genKlineSource streams n generated klines without holding them.
+type genKlineSource struct {
+	n, i   int
+	steady bool // rise one tick a kline: the trend strategy enters once
+	t0   time.Time
+	p    fixed.Value
+}
+
+func (g *genKlineSource) Next() (trading.Kline, error) {
+	if g.i == g.n {
+		return trading.Kline{}, io.EOF
+	}
+	i := g.i
+	g.i++
+	if g.p == 0 {
+		g.p, g.t0 = fixed.FromInt(40000), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	step := fixed.FromInt(int64((i*7919)%41) - 20)
+	if g.steady {
+		step = fixed.MustParse("0.1")
+	}
+	o, c := g.p, g.p+step
+	g.p = c
+	return trading.Kline{Symbol: "BTCUSDT", OpenTime: g.t0.Add(time.Duration(i) * time.Minute), Interval: time.Minute,
+		Open: o, Close: c, High: max(o, c) + fixed.FromInt(5), Low: min(o, c) - fixed.FromInt(5), Volume: fixed.FromInt(3)}, nil
+}
+
+func trendConfig() config.Config {
+	cfg := config.Defaults()
+	cfg.Strategy.Name = "trend"
+	cfg.Strategy.Trend.Interval = 5 * time.Minute
+	return cfg
+}
+
+const benchKlines = 20_000
+
+// BenchmarkEngineKlines: trend strategy, klines already decoded in memory.
+// One op is one kline.
+func BenchmarkEngineKlines(b *testing.B) {
+	ks := genKlines(benchKlines)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += benchKlines {
+		n := min(benchKlines, b.N-done)
+		if _, err := RunKlines(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", &sliceKlines{ks: ks[:n]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "klines/s")
+}
+
+// BenchmarkEngineTrades: trend strategy on public trades in memory (about
+// 10 trades a second). One op is one trade.
+func BenchmarkEngineTrades(b *testing.B) {
+	const n = 100_000
+	ts := make([]trading.Trade, n)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := fixed.FromInt(40000)
+	for i := range ts {
+		p += fixed.New(int64((i*7919)%21)-10, 1)
+		side := trading.Buy
+		if i%3 == 0 {
+			side = trading.Sell
+		}
+		ts[i] = trading.Trade{Symbol: "BTCUSDT", Price: p, Qty: fixed.MustParse("0.01"), Side: side, Time: t0.Add(time.Duration(i) * 100 * time.Millisecond)}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += n {
+		m := min(n, b.N-done)
+		if _, err := RunTrades(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", &sliceTrades{ts: ts[:m]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "trades/s")
+}
+
+// BenchmarkCSVKlines: end to end from CSV bytes (parse, replay, engine).
+func BenchmarkCSVKlines(b *testing.B) {
+	var buf bytes.Buffer
+	w := marketdata.NewKlineWriter(&buf)
+	for _, k := range genKlines(benchKlines) {
+		if err := w.Write(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += benchKlines {
+		kr := marketdata.NewKlineReader(bytes.NewReader(data), marketdata.KlineOptions{Symbol: "BTCUSDT"})
+		if _, err := RunKlines(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", kr); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Each iteration of the loop runs a whole file; report per kline.
+	runs := (b.N + benchKlines - 1) / benchKlines
+	b.ReportMetric(float64(runs*benchKlines)/b.Elapsed().Seconds(), "klines/s")
+}
+
+// TestMemoryFlat backtests N and 10N streamed klines and checks the heap in
+// use after each does not grow with the dataset.
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("memory test runs 110k klines")
+	}
+	heap := func(n int) uint64 {
+		cfg := trendConfig()
+		var peak uint64
+		// A steady market: the strategy enters once and holds, so trading
+		// activity (which the trade list must keep) does not grow with n.
+		src := &genKlineSource{n: n, steady: true}
+		probe := &probeSource{src: src, every: n / 10, f: func() {
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}}
+		rep, err := RunKlines(context.Background(), Options{Config: cfg}, "BTCUSDT", probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d klines: peak heap in use %d KiB, %d fills", n, peak>>10, rep.Fills)
+		return peak
+	}
+	small, big := heap(10_000), heap(100_000)
+	if big > small*3 {
+		t.Errorf("heap grew from %d KiB (10k klines) to %d KiB (100k klines): not streaming", small>>10, big>>10)
+	}
+}
+
+type probeSource struct {
+	src   KlineSource
+	n     int
+	every int
+	f     func()
+}
+
+func (p *probeSource) Next() (trading.Kline, error) {
+	p.n++
+	if p.every > 0 && p.n%p.every == 0 {
+		p.f()
+	}
+	return p.src.Next()
+}
