@@ -120,7 +120,20 @@ func NewPublicDecoder() *PublicDecoder { return &PublicDecoder{str: interner{}} 
 var ErrFrame = errors.New("bitunix: malformed frame")
 
 // Decode parses frame. Unknown channels return KindUnknown and no error.
+//
+// depth_book* and trade frames in their usual shape take an
+// allocation-free scanner (fastpath.go); anything else, or anything
+// unexpected in those, takes the general fastjson path. Both give the same
+// event: FuzzPublicDecodeDifferential checks it.
 func (d *PublicDecoder) Decode(frame []byte) (*PublicEvent, error) {
+	if ev, ok := d.decodeFast(frame); ok {
+		return ev, nil
+	}
+	return d.decodeGeneral(frame)
+}
+
+// decodeGeneral decodes any public frame with fastjson.
+func (d *PublicDecoder) decodeGeneral(frame []byte) (*PublicEvent, error) {
 	v, err := d.p.ParseBytes(frame)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFrame, err)

@@ -118,7 +118,12 @@ func strOf(v *fastjson.Value) string {
 // timeOf decodes epoch milliseconds (number or string) or ISO-8601; zero
 // for absent, "", 0.
 func timeOf(v *fastjson.Value) (time.Time, error) {
-	b := scalar(v)
+	return timeBytes(scalar(v))
+}
+
+// timeBytes is timeOf on the raw text of a string or number; the fast
+// decoder calls it directly so both decoders read times identically.
+func timeBytes(b []byte) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, nil
 	}
