@@ -38,6 +38,13 @@ type WSConfig struct {
 	// StaleAfter: no frame at all (data or pong) for this long means the
 	// socket is dead; it is closed and reconnected. Default 3×PingInterval.
 	StaleAfter time.Duration
+	// DataStaleAfter (public streams only): with at least one subscription,
+	// no data frame of a subscribed channel for this long means the stream
+	// is stale even while pongs still arrive (a server can keep answering
+	// pings after its feed has stopped). Default StaleAfter; negative
+	// turns it off, e.g. for trade-only subscriptions on quiet symbols.
+	// Private streams may be silent for hours and use StaleAfter alone.
+	DataStaleAfter time.Duration
 	// HandshakeTimeout bounds dial + `connect` + login. Default 10 s.
 	HandshakeTimeout time.Duration
 	// Backoff is the pause before reconnect attempt n (0-based); default
@@ -64,6 +71,9 @@ func (c *WSConfig) defaults() {
 	}
 	if c.StaleAfter <= 0 {
 		c.StaleAfter = 3 * c.PingInterval
+	}
+	if c.DataStaleAfter == 0 {
+		c.DataStaleAfter = c.StaleAfter
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = 10 * time.Second
@@ -98,8 +108,12 @@ type wsCore struct {
 	// handshake runs after `connect`: login and/or resubscribe.
 	handshake func(ctx context.Context, s *session) error
 	// frame handles one received frame; returns the exchange time of data
-	// frames (zero for control frames).
-	frame func(b []byte) time.Time
+	// frames (zero for control frames) and whether it counts as data for
+	// staleness (public: a frame of a subscribed channel).
+	frame func(b []byte) (ts time.Time, data bool)
+	// expectsData reports whether data frames should be flowing (public:
+	// there are subscriptions). Nil for streams judged on any frame.
+	expectsData func() bool
 	// state reports Connected/Reconnected/Disconnected.
 	state func(k Kind)
 
@@ -113,8 +127,13 @@ type wsCore struct {
 type session struct {
 	core     *wsCore
 	conn     *websocket.Conn
-	lastRecv atomic.Int64 // unix nanos by cfg.Clock
+	lastRecv atomic.Int64 // unix nanos by cfg.Clock: any frame
+	lastData atomic.Int64 // unix nanos by cfg.Clock: data frames only
 }
+
+// dataGrace restarts the data-staleness window, for when data is newly
+// expected (first subscription on a live connection).
+func (s *session) dataGrace() { s.lastData.Store(s.core.cfg.Clock().UnixNano()) }
 
 func newCore(cfg WSConfig, url, stream string) *wsCore {
 	return &wsCore{cfg: cfg, url: url, stream: stream,
@@ -194,6 +213,7 @@ func (c *wsCore) session(ctx context.Context, reconnect bool) (established bool,
 	conn.SetReadLimit(8 << 20)
 	s := &session{core: c, conn: conn}
 	s.lastRecv.Store(c.cfg.Clock().UnixNano())
+	s.lastData.Store(s.lastRecv.Load())
 
 	var buf bytes.Buffer
 	// The server speaks first: {"op":"connect","data":{"result":true}} (§5.1).
@@ -236,14 +256,18 @@ func (c *wsCore) session(ctx context.Context, reconnect bool) (established bool,
 		if err := s.read(sctx, &buf); err != nil {
 			return true, fmt.Errorf("%s stream read: %w", c.stream, err)
 		}
-		if ts := c.frame(buf.Bytes()); !ts.IsZero() {
+		ts, data := c.frame(buf.Bytes())
+		if data {
+			s.lastData.Store(s.lastRecv.Load())
+		}
+		if !ts.IsZero() {
 			c.cfg.Observer.WSMessage(c.stream, c.cfg.Clock().Sub(ts))
 		}
 	}
 }
 
 // keepalive sends {"op":"ping","ping":<secs>} every PingInterval and closes
-// the connection when nothing has arrived for StaleAfter.
+// the connection when it is stale (see stale).
 func (s *session) keepalive(ctx context.Context) {
 	cfg := &s.core.cfg
 	t := time.NewTicker(cfg.PingInterval)
@@ -256,8 +280,8 @@ func (s *session) keepalive(ctx context.Context) {
 		case <-t.C:
 		}
 		now := cfg.Clock()
-		if now.Sub(time.Unix(0, s.lastRecv.Load())) > cfg.StaleAfter {
-			cfg.Logger.Warn("bitunix websocket stale, closing", "stream", s.core.stream)
+		if why := s.stale(now); why != "" {
+			cfg.Logger.Warn("bitunix websocket stale, closing", "stream", s.core.stream, "reason", why)
 			s.conn.CloseNow()
 			return
 		}
@@ -269,6 +293,21 @@ func (s *session) keepalive(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// stale says why the connection is stale at now, or "" if it is not:
+// nothing at all for StaleAfter, or, where data is expected, no data frame
+// for DataStaleAfter (pongs do not count).
+func (s *session) stale(now time.Time) string {
+	cfg := &s.core.cfg
+	if now.Sub(time.Unix(0, s.lastRecv.Load())) > cfg.StaleAfter {
+		return "no frame"
+	}
+	if s.core.expectsData != nil && cfg.DataStaleAfter > 0 && s.core.expectsData() &&
+		now.Sub(time.Unix(0, s.lastData.Load())) > cfg.DataStaleAfter {
+		return "no data"
+	}
+	return ""
 }
 
 // current returns the live session, or nil.

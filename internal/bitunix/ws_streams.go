@@ -38,6 +38,7 @@ func NewPublicStream(cfg WSConfig, handler func(*PublicEvent)) *PublicStream {
 	s.core = newCore(cfg, cfg.PublicURL, "public")
 	s.core.handshake = func(ctx context.Context, ss *session) error { return s.sendSubs(ctx, ss, "subscribe", s.snapshot()) }
 	s.core.frame = s.frame
+	s.core.expectsData = s.hasSubscriptions
 	s.core.state = func(k Kind) { s.handler(&PublicEvent{Kind: k}) }
 	return s
 }
@@ -45,20 +46,44 @@ func NewPublicStream(cfg WSConfig, handler func(*PublicEvent)) *PublicStream {
 // Run connects and keeps the stream alive until ctx ends.
 func (s *PublicStream) Run(ctx context.Context) error { return s.core.run(ctx) }
 
-func (s *PublicStream) frame(b []byte) time.Time {
+func (s *PublicStream) frame(b []byte) (time.Time, bool) {
 	ev, err := s.dec.Decode(b)
 	if err != nil {
 		s.core.cfg.Logger.Warn("bitunix public frame undecodable", "err", err, "frame", string(clip(b)))
-		return time.Time{}
+		return time.Time{}, false
 	}
 	if ev.Kind == KindControl {
 		if ev.Control.Op == "subscribe" && !ev.Control.Result && ev.Control.Msg != "" {
 			s.core.cfg.Logger.Warn("bitunix subscribe rejected", "msg", ev.Control.Msg)
 		}
-		return time.Time{}
+		return time.Time{}, false
 	}
+	data := ev.Kind != KindUnknown && s.subscribed(ev.Symbol, ev.Channel)
 	s.handler(ev)
-	return ev.Time
+	return ev.Time, data
+}
+
+// subscribed reports whether a data frame belongs to a subscription; a
+// frame without a symbol (`tickers`) matches any subscription of its
+// channel.
+func (s *PublicStream) subscribed(symbol, channel string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if symbol != "" {
+		return s.set[Subscription{Symbol: symbol, Channel: channel}]
+	}
+	for _, sub := range s.subs {
+		if sub.Channel == channel {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *PublicStream) hasSubscriptions() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs) > 0
 }
 
 func (s *PublicStream) snapshot() []Subscription {
@@ -82,12 +107,16 @@ func (s *PublicStream) Subscribe(ctx context.Context, subs ...Subscription) erro
 		s.mu.Unlock()
 		return fmt.Errorf("%w: have %d, adding %d", ErrTooManySubscriptions, len(s.subs), len(add))
 	}
+	wasEmpty := len(s.subs) == 0
 	for _, sub := range add {
 		s.set[sub] = true
 		s.subs = append(s.subs, sub)
 	}
 	s.mu.Unlock()
 	if live := s.core.current(); live != nil && len(add) > 0 {
+		if wasEmpty {
+			live.dataGrace() // data was not expected until now
+		}
 		return s.sendSubs(ctx, live, "subscribe", add)
 	}
 	return nil
@@ -191,15 +220,15 @@ func (s *PrivateStream) login(ctx context.Context, ss *session) error {
 	}
 }
 
-func (s *PrivateStream) frame(b []byte) time.Time {
+func (s *PrivateStream) frame(b []byte) (time.Time, bool) {
 	ev, err := s.dec.Decode(b)
 	if err != nil {
 		s.core.cfg.Logger.Warn("bitunix private frame undecodable", "err", err)
-		return time.Time{}
+		return time.Time{}, false
 	}
 	if ev.Kind == KindControl || ev.Kind == KindUnknown {
-		return time.Time{}
+		return time.Time{}, false
 	}
 	s.handler(ev)
-	return ev.Time
+	return ev.Time, true
 }

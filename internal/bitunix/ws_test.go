@@ -346,3 +346,97 @@ func TestSubscriptionCap(t *testing.T) {
 		t.Errorf("after unsubscribe: %v", err)
 	}
 }
+
+// A server that keeps answering pings after its feed stopped: the public
+// stream must notice the missing data and reconnect, and resubscribe.
+func TestPublicStreamStaleOnDataWhilePongsFlow(t *testing.T) {
+	srv := newWSServer(t) // answers every ping
+	cfg := testWSConfig(srv.url())
+	cfg.PingInterval = 20 * time.Millisecond
+	cfg.StaleAfter = time.Minute // pongs alone would keep it alive
+	cfg.DataStaleAfter = 150 * time.Millisecond
+	log := newEventLog()
+	st := NewPublicStream(cfg, func(ev *PublicEvent) { log.add(ev.Kind) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := st.Subscribe(ctx, Subscription{"BTCUSDT", "depth_book15"}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	p := srv.next(t)
+	p.expect(t, "subscribe")
+	p.send(t, frameDepth15)
+	log.wait(t, KindDepth)
+	// Data stops; pings keep being answered.
+	p.expect(t, "ping")
+	p.expect(t, "ping")
+	p2 := srv.next(t)
+	p2.expect(t, "subscribe")
+	log.wait(t, KindReconnected)
+	cancel()
+	<-done
+}
+
+// Streams that may be silent are judged on pongs alone: private streams,
+// public streams without subscriptions, and public streams with the data
+// rule turned off. Each stays on one connection through many pings,
+// spanning several DataStaleAfter windows.
+func TestSilentStreamsStayUpOnPongs(t *testing.T) {
+	tests := []struct {
+		name    string
+		private bool
+		subs    []Subscription
+		dataOff bool
+	}{
+		{name: "private", private: true},
+		{name: "public without subscriptions"},
+		{name: "public, data rule off", subs: []Subscription{{"BTCUSDT", "trade"}}, dataOff: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newWSServer(t)
+			cfg := testWSConfig(srv.url())
+			cfg.PingInterval = 20 * time.Millisecond
+			cfg.StaleAfter = 2 * time.Second // generous: only the data rule is under test
+			cfg.DataStaleAfter = 60 * time.Millisecond
+			if tc.dataOff {
+				cfg.DataStaleAfter = -1
+			}
+			log := newEventLog()
+			var run func(context.Context) error
+			if tc.private {
+				run = NewPrivateStream(cfg, func(ev *PrivateEvent) { log.add(ev.Kind) }).Run
+			} else {
+				st := NewPublicStream(cfg, func(ev *PublicEvent) { log.add(ev.Kind) })
+				if err := st.Subscribe(context.Background(), tc.subs...); err != nil {
+					t.Fatal(err)
+				}
+				run = st.Run
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- run(ctx) }()
+			p := srv.next(t)
+			log.wait(t, KindConnected)
+			for range 15 { // ≥ 300 ms: five data windows
+				p.expect(t, "ping")
+			}
+			select {
+			case <-srv.conns:
+				t.Error("stream reconnected although pongs kept flowing")
+			default:
+			}
+			cancel()
+			<-done
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			for _, k := range log.kinds {
+				if k == KindDisconnected || k == KindReconnected {
+					t.Errorf("events %v: the stream was dropped", log.kinds)
+					break
+				}
+			}
+		})
+	}
+}
