@@ -1,0 +1,135 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitrader/bitrader/internal/bitunix"
+	"github.com/bitrader/bitrader/internal/engine"
+	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/journal"
+	"github.com/bitrader/bitrader/internal/ordermanager"
+	"github.com/bitrader/bitrader/internal/risk"
+	"github.com/bitrader/bitrader/internal/strategy"
+	"github.com/bitrader/bitrader/internal/trading"
+	"github.com/bitrader/bitrader/internal/venue/exchange"
+)
+
+const benchFrame = `{"ch":"depth_book15","symbol":"BTCUSDT","ts":1790126515693,"data":{"b":[["86699.6","2.274"],["86699.5","2.7407"]],"a":[["86699.7","0.7095"],["86699.8","2.1992"]]}}`
+
+// quoter places one post-only limit buy per book event, below the bid.
+type quoter struct{ out [1]trading.Intent }
+
+func (q *quoter) Name() string { return "quoter" }
+func (q *quoter) OnEvent(_ time.Time, ev strategy.Event, v strategy.View) strategy.Output {
+	if ev.Kind != strategy.EventBook {
+		return strategy.Output{}
+	}
+	bid, ok := v.Market.BestBid()
+	if !ok {
+		return strategy.Output{}
+	}
+	q.out[0] = trading.Intent{Symbol: ev.Symbol, Side: trading.Buy, Type: trading.Limit, TimeInForce: trading.PostOnly,
+		Price: bid.Price - fixed.FromInt(100), Qty: fixed.MustParse("0.001")}
+	return strategy.Output{Place: q.out[:]}
+}
+
+// wire is the venue stub's far end: it keeps the signed request bytes and
+// answers place_order like the exchange.
+type wire struct {
+	last []byte
+	n    int
+}
+
+func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
+	var buf bytes.Buffer
+	_ = r.Write(&buf) // the signed request as it would go on the wire
+	w.last = buf.Bytes()
+	w.n++
+	body := `{"code":0,"msg":"Success","data":{"orderId":"1","clientId":"x"}}`
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+func benchTickToOrder(b *testing.B, store ordermanager.Store) {
+	w := &wire{}
+	now := time.Unix(1790126515, 0).UTC()
+	// The client's clock is the injected time, so its rate limiter (real
+	// Bitunix limits) never waits: the benchmark measures work, not pacing.
+	client, err := bitunix.New(bitunix.Config{BaseURL: "http://127.0.0.1:1", APIKey: "k", Secret: "s",
+		HTTPClient: &http.Client{Transport: w}, Clock: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lim := risk.DefaultLimits()
+	lim.MaxOrdersPerMinute = 6000
+	lim.StaleData = time.Hour
+	core, err := engine.NewCore(engine.CoreConfig{
+		Strategies: map[string]strategy.Strategy{sym: &quoter{}},
+		Specs:      map[string]instrument.Spec{sym: instrument.Default(sym)},
+		Limits:     lim, Venue: exchange.New(client, "USDT", []string{sym}), Store: store,
+		Orders: ordermanager.Config{Prefix: "b", Epoch: 1, StartBalance: fixed.FromInt(100000)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dec := bitunix.NewPublicDecoder()
+	frame := []byte(benchFrame)
+	ctx := context.Background()
+	durs := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now = now.Add(time.Second) // order rate stays within the limit
+		sent := w.n
+		t0 := time.Now()
+		ev, err := dec.Decode(frame)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev.Book.Time = now
+		core.OnBook(ctx, now, &ev.Book)
+		d := time.Since(t0)
+		if w.n != sent+1 {
+			b.Fatalf("iteration %d: %d requests on the wire", i, w.n-sent)
+		}
+		durs = append(durs, d)
+		// Settle the order outside the measurement so the book stays small.
+		b.StopTimer()
+		st := core.Status()
+		for _, o := range st.Orders.OpenOrders {
+			core.OnOrderReport(ctx, now, ordermanager.Report{ClientID: o.ClientID, OrderID: "1", Symbol: sym,
+				Side: trading.Buy, Status: trading.StatusCanceled, Qty: o.Intent.Qty})
+		}
+		core.Orders().PruneFinal()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+	if len(durs) > 0 {
+		b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
+		b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
+	}
+}
+
+// BenchmarkTickToOrder: WebSocket frame bytes in, decode, Core (market,
+// strategy, risk gate, order manager), signed place_order bytes out.
+func BenchmarkTickToOrder(b *testing.B) {
+	b.Run("store=memory", func(b *testing.B) { benchTickToOrder(b, engine.NewMemStore()) })
+	b.Run("store=bbolt", func(b *testing.B) {
+		j, err := journal.Open(filepath.Join(b.TempDir(), "j.db"), journal.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer j.Close()
+		benchTickToOrder(b, j)
+	})
+}
