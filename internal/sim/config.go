@@ -15,6 +15,7 @@ import (
 
 	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/marketdata"
 )
 
 // DefaultBalance is the USDT a demo account or an account given without a
@@ -39,8 +40,17 @@ type SymbolConfig struct {
 // MarketDataConfig selects the market-data source: the seeded synthetic
 // generator (ReplayFile empty) or a replay of a kline/trade CSV.
 type MarketDataConfig struct {
-	Seed       int64
+	Seed int64
+	// ReplayFile is a kline or trade CSV (format detected) that drives the
+	// symbol its name starts with (BTCUSDT-1m.csv → BTCUSDT), or the first
+	// symbol; its first event is shifted to the simulator's start. Other
+	// symbols keep the synthetic generator.
 	ReplayFile string
+	// Sources, if set, supplies a symbol's market data (tests and embedders
+	// that need known prices; see NewScriptedSource). start is the
+	// simulator's start time; event times are used as they are. A nil
+	// result falls back to ReplayFile or the generator.
+	Sources func(symbol string, start time.Time) marketdata.Source
 }
 
 // Config configures a Server. The zero value works: a loopback listener on a

@@ -1,28 +1,18 @@
 package sim
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/instrument"
 	"github.com/bitrader/bitrader/internal/marketdata"
 	"github.com/bitrader/bitrader/internal/trading"
 )
-
-// klineReplay turns recorded klines into book, trade and mark events,
-// shifted so the first candle opens at the simulator's start time. Each
-// candle becomes four prints (open, the nearer extreme, the farther
-// extreme, close), each with a one-tick-spread book and a mark at the print.
-type klineReplay struct {
-	r      *marketdata.KlineReader
-	sc     SymbolConfig
-	shift  time.Duration
-	start  time.Time
-	queue  []marketdata.Event
-	primed bool
-}
 
 // replaySymbol says which configured symbol a replay file drives: the one
 // named by the file, else the first.
@@ -36,68 +26,150 @@ func replaySymbol(path string, syms []SymbolConfig) string {
 	return syms[0].Spec.Symbol
 }
 
-func openReplay(path string, sc SymbolConfig, now time.Time) (marketdata.Source, error) {
-	r, err := marketdata.OpenKlines(path, marketdata.KlineOptions{Symbol: sc.Spec.Symbol, AllowGaps: true})
+// openReplay opens path for `--market-data replay:FILE`. The format is
+// detected: klines (ours or a Binance dump) go through marketdata.Replay,
+// trades through tradeReplay. Times are shifted so the file's first event
+// happens at start, the simulator's start time.
+func openReplay(path string, sc SymbolConfig, fundingInterval time.Duration, start time.Time) (marketdata.Source, error) {
+	format, err := detectFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("sim: replay %s: %w", path, err)
 	}
-	return &klineReplay{r: r, sc: sc, start: now}, nil
+	sym := sc.Spec.Symbol
+	var src marketdata.Source
+	var closer io.Closer
+	switch format {
+	case marketdata.FormatTrades:
+		tr, err := marketdata.OpenTrades(path, marketdata.TradeOptions{Symbol: sym})
+		if err != nil {
+			return nil, fmt.Errorf("sim: replay %s: %w", path, err)
+		}
+		src, closer = &tradeReplay{r: tr, spec: sc.Spec}, tr
+	default:
+		r, err := marketdata.OpenReplay(path,
+			marketdata.KlineOptions{Symbol: sym, Format: format, AllowGaps: true},
+			marketdata.ReplayConfig{Spec: sc.Spec, FundingInterval: fundingInterval})
+		if err != nil {
+			return nil, fmt.Errorf("sim: replay %s: %w", path, err)
+		}
+		src, closer = r, r
+	}
+	return &shiftedSource{src: src, closer: closer, start: start, name: path}, nil
 }
 
-func (k *klineReplay) Next() (marketdata.Event, error) {
-	for len(k.queue) == 0 {
-		kl, err := k.r.Next()
-		if err != nil {
-			_ = k.r.Close()
-			if err == io.EOF {
-				return marketdata.Event{}, io.EOF
-			}
-			return marketdata.Event{}, fmt.Errorf("sim: replay: %w", err)
-		}
-		if !k.primed {
-			k.shift, k.primed = k.start.Sub(kl.OpenTime), true
-		}
-		k.expand(kl)
+func detectFile(path string) (marketdata.Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return marketdata.FormatAuto, err
 	}
-	ev := k.queue[0]
-	k.queue = k.queue[1:]
+	defer f.Close()
+	return marketdata.DetectReader(bufio.NewReader(f))
+}
+
+// shiftedSource moves a recorded stream in time so its first event falls
+// at start, and closes the file when the stream ends.
+type shiftedSource struct {
+	src    marketdata.Source
+	closer io.Closer
+	name   string
+	start  time.Time
+	shift  time.Duration
+	primed bool
+	err    error // sticky end: io.EOF or the failure
+}
+
+func (s *shiftedSource) Next() (marketdata.Event, error) {
+	if s.err != nil {
+		return marketdata.Event{}, s.err
+	}
+	ev, err := s.src.Next()
+	if err != nil {
+		if err != io.EOF {
+			err = fmt.Errorf("sim: replay %s: %w", s.name, err)
+		}
+		s.err = err
+		_ = s.Close()
+		return marketdata.Event{}, err
+	}
+	if !s.primed {
+		s.shift, s.primed = s.start.Sub(ev.Time()), true
+	}
+	switch ev.Kind {
+	case marketdata.KindBook:
+		ev.Book.Time = ev.Book.Time.Add(s.shift)
+	case marketdata.KindTrade:
+		ev.Trade.Time = ev.Trade.Time.Add(s.shift)
+	case marketdata.KindMark:
+		ev.Mark.Time = ev.Mark.Time.Add(s.shift)
+		if !ev.Mark.NextFundingTime.IsZero() {
+			ev.Mark.NextFundingTime = ev.Mark.NextFundingTime.Add(s.shift)
+		}
+	}
 	return ev, nil
 }
 
-func (k *klineReplay) expand(kl trading.Kline) {
-	iv := kl.Interval
-	if iv <= 0 {
-		iv = time.Minute
+// Close releases the file; Server.Close calls it for streams cut short.
+func (s *shiftedSource) Close() error {
+	if s.closer == nil {
+		return nil
 	}
-	a, b := kl.High, kl.Low
-	if kl.Close > kl.Open { // rising candle: low first
-		a, b = kl.Low, kl.High
-	}
-	spec := k.sc.Spec
-	qty := spec.RoundQty(kl.Volume.DivInt(4)).Max(spec.LotStep())
-	prices := [4]fixed.Value{kl.Open, a, b, kl.Close}
-	prev := kl.Open
-	for i, p := range prices {
-		t := kl.OpenTime.Add(k.shift + iv*time.Duration(i)/4)
-		side := trading.Buy
-		if p < prev {
-			side = trading.Sell
-		}
-		prev = p
-		k.queue = append(k.queue,
-			marketdata.Event{Kind: marketdata.KindBook, Book: syntheticBook(spec.Symbol, p, spec.Tick(), qty.MulInt(20), 20, t)},
-			marketdata.Event{Kind: marketdata.KindTrade, Trade: trading.Trade{Symbol: spec.Symbol, Price: p, Qty: qty, Side: side, Time: t}},
-			marketdata.Event{Kind: marketdata.KindMark, Mark: trading.MarkPrice{Symbol: spec.Symbol, Mark: p, Index: p, FundingRate: fixed.MustParse("0.0001"), Time: t}},
-		)
-	}
+	c := s.closer
+	s.closer = nil
+	return c.Close()
 }
 
-// syntheticBook is a book with one-tick spread around p.
-func syntheticBook(sym string, p, tick, qty fixed.Value, levels int, t time.Time) trading.Book {
-	b := trading.Book{Symbol: sym, Time: t, Bids: make([]trading.Level, levels), Asks: make([]trading.Level, levels)}
-	for i := range levels {
-		b.Bids[i] = trading.Level{Price: p - tick.MulInt(int64(i)), Qty: qty}
-		b.Asks[i] = trading.Level{Price: p + tick.MulInt(int64(i+1)), Qty: qty}
+// replayFundingRate is the constant funding rate of replayed marks, the
+// same default marketdata.Replay uses for klines.
+const replayFundingRate = fixed.Value(10_000) // 0.0001
+
+// tradeReplay turns recorded trades into events: for each print, a book
+// whose touch is at the print on the aggressor's side (the ask for a buy,
+// the bid for a sell, as marketdata.Replay places it), the trade, and a
+// mark (= index) at the print.
+type tradeReplay struct {
+	r     *marketdata.TradeReader
+	spec  instrument.Spec
+	queue [3]marketdata.Event
+	n, i  int
+}
+
+func (t *tradeReplay) Next() (marketdata.Event, error) {
+	if t.i >= t.n {
+		tr, err := t.r.Next()
+		if err != nil {
+			return marketdata.Event{}, err
+		}
+		p := t.spec.RoundPrice(tr.Price)
+		tr.Price = p
+		t.queue = [3]marketdata.Event{
+			{Kind: marketdata.KindBook, Book: touchBook(t.spec, tr.Symbol, p, tr.Side, tr.Time)},
+			{Kind: marketdata.KindTrade, Trade: tr},
+			{Kind: marketdata.KindMark, Mark: trading.MarkPrice{Symbol: tr.Symbol, Mark: p, Index: p, FundingRate: replayFundingRate, Time: tr.Time}},
+		}
+		t.n, t.i = len(t.queue), 0
 	}
-	return b
+	ev := t.queue[t.i]
+	t.i++
+	return ev, nil
+}
+
+// touchBook is a 20-level book with its touch at p: the ask for a buy, the
+// bid for a sell, one tick of spread, 1000 lot steps a level.
+func touchBook(spec instrument.Spec, sym string, p fixed.Value, side trading.Side, t time.Time) trading.Book {
+	const depth = 20
+	tick := spec.Tick()
+	bid, ask := p-tick, p
+	if side == trading.Sell {
+		bid, ask = p, p+tick
+	}
+	qty := spec.LotStep().MulInt(1000)
+	levels := make([]trading.Level, 2*depth) // fresh: the server keeps the book
+	bids, asks := levels[:0:depth], levels[depth:depth]
+	for i := range depth {
+		if b := bid - tick.MulInt(int64(i)); b > 0 {
+			bids = append(bids, trading.Level{Price: b, Qty: qty})
+		}
+		asks = append(asks, trading.Level{Price: ask + tick.MulInt(int64(i)), Qty: qty})
+	}
+	return trading.Book{Symbol: sym, Bids: bids, Asks: asks, Time: t}
 }

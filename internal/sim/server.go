@@ -173,9 +173,19 @@ func New(cfg Config) (*Server, error) {
 // sources returns one market-data source per configured symbol.
 func (m MarketDataConfig) sources(c Config, now time.Time) ([]marketdata.Source, error) {
 	out := make([]marketdata.Source, len(c.Symbols))
+	replayed := ""
+	if m.ReplayFile != "" {
+		replayed = replaySymbol(m.ReplayFile, c.Symbols)
+	}
 	for i, sc := range c.Symbols {
-		if m.ReplayFile != "" {
-			src, err := openReplay(m.ReplayFile, sc, now)
+		if m.Sources != nil {
+			if src := m.Sources(sc.Spec.Symbol, now); src != nil {
+				out[i] = src
+				continue
+			}
+		}
+		if sc.Spec.Symbol == replayed {
+			src, err := openReplay(m.ReplayFile, sc, c.FundingInterval, now)
 			if err != nil {
 				return nil, err
 			}
@@ -260,6 +270,18 @@ func (s *Server) Close() {
 	_ = s.httpSrv.Shutdown(shCtx) // hijacked WebSockets are not waited for
 	s.dropWS("")
 	s.wg.Wait()
+	s.closeSources()
+}
+
+// closeSources releases replay files still open.
+func (s *Server) closeSources() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.symbols {
+		if c, ok := st.src.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }
 
 // Addr is the listening address (host:port).
