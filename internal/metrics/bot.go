@@ -42,6 +42,9 @@ type Options struct {
 	// Now stamps "last message" gauges; default time.Now. Tests inject a
 	// fixed clock.
 	Now func() time.Time
+	// MaxDailyLoss is the configured trading.maxDailyLoss (positive), so
+	// dashboards and alerts can compare bitrader_daily_pnl with it.
+	MaxDailyLoss fixed.Value
 }
 
 // Bot holds every bitrader metric and implements the observer interfaces
@@ -69,8 +72,10 @@ type Bot struct {
 	fillNotional       *prometheus.CounterVec
 	fees               *prometheus.CounterVec
 	illegalTransitions *prometheus.CounterVec
-	tickToOrder        prometheus.Histogram
-	riskRefusals       *prometheus.CounterVec
+	tickToOrder        *prometheus.HistogramVec
+	riskDecisions      *prometheus.CounterVec
+	openOrders         prometheus.Gauge
+	halted             prometheus.Gauge
 
 	posSize     *prometheus.GaugeVec
 	posNotional *prometheus.GaugeVec
@@ -84,6 +89,7 @@ type Bot struct {
 	dailyPnL     prometheus.Gauge
 	maxDailyLoss prometheus.Gauge
 	drawdown     prometheus.Gauge
+	drawdownAmt  prometheus.Gauge
 
 	breaker *prometheus.GaugeVec
 
@@ -128,8 +134,10 @@ func NewBot(reg prometheus.Registerer, opts Options) *Bot {
 	b.fillNotional = f.counterVec("fill_notional_total", "Traded notional (price x quantity) of fills, in the margin coin.", "symbol", "side")
 	b.fees = f.counterVec("fill_fees_total", "Trading fees of fills in the margin coin (negative fees are rebates).", "symbol")
 	b.illegalTransitions = f.counterVec("order_illegal_transitions_total", "Order events the state machine refused (a venue or logic bug).", "event")
-	b.tickToOrder = f.histogram("tick_to_order_seconds", "Latency from the market-data event that triggered an intent to its order going on the wire.", tickBuckets)
-	b.riskRefusals = f.counterVec("risk_refusals_total", "Intents the risk gate refused or trimmed, by reason.", "reason")
+	b.tickToOrder = f.histogramVec("tick_to_order_seconds", "Latency from the market event that triggered an intent to the order being handed to the order manager.", tickBuckets, "symbol")
+	b.riskDecisions = f.counterVec("risk_decisions_total", "Risk-gate verdicts on intents (approve, trim, refuse) by reason.", "verdict", "reason")
+	b.openOrders = f.gauge("open_orders", "Orders open on the venue as the engine tracks them.")
+	b.halted = f.gauge("entries_halted", "1 when new entries are stopped (breaker, unexplained drift, shutdown), else 0.")
 
 	b.posSize = f.gaugeVec("position_size", "Signed position quantity in base units (long > 0, short < 0).", "symbol")
 	b.posNotional = f.gaugeVec("position_notional", "Absolute position notional at the mark price, in the margin coin.", "symbol")
@@ -143,6 +151,7 @@ func NewBot(reg prometheus.Registerer, opts Options) *Bot {
 	b.dailyPnL = f.gauge("daily_pnl", "PnL since the start of the UTC day, in the margin coin; compare with bitrader_max_daily_loss.")
 	b.maxDailyLoss = f.gauge("max_daily_loss", "The configured maxDailyLoss limit (a positive amount in the margin coin).")
 	b.drawdown = f.gauge("drawdown_ratio", "Drawdown of equity from its peak as a fraction (0.1 = 10%).")
+	b.drawdownAmt = f.gauge("drawdown", "Drawdown of equity from its peak, in the margin coin.")
 
 	b.breaker = f.gaugeVec("breaker_tripped", "1 when the named risk circuit breaker is tripped, else 0.", "breaker")
 
@@ -161,6 +170,7 @@ func NewBot(reg prometheus.Registerer, opts Options) *Bot {
 
 	// ws_connected is not pre-created: a stream that is never started (the
 	// private one in dry run without keys) must not look disconnected.
+	b.maxDailyLoss.Set(opts.MaxDailyLoss.Abs().Float64())
 	for _, s := range wsStreams {
 		b.wsReconnects.WithLabelValues(s)
 		b.wsMessages.WithLabelValues(s)
@@ -183,6 +193,7 @@ func NewBot(reg prometheus.Registerer, opts Options) *Bot {
 		b.posNotional.WithLabelValues(sym)
 		b.posEntry.WithLabelValues(sym)
 		b.posUPnL.WithLabelValues(sym)
+		b.tickToOrder.WithLabelValues(sym)
 		for _, side := range []trading.Side{trading.Buy, trading.Sell} {
 			b.fills.WithLabelValues(sym, side.String())
 			for _, typ := range []trading.OrderType{trading.Limit, trading.Market} {
@@ -343,10 +354,9 @@ func (b *Bot) JournalWrite(op string, d time.Duration) {
 // --- engine / trading state ---
 
 // TickToOrder records the latency from a market event to the order send.
-func (b *Bot) TickToOrder(d time.Duration) { b.tickToOrder.Observe(d.Seconds()) }
-
-// RiskRefused counts an intent the risk gate refused or trimmed.
-func (b *Bot) RiskRefused(reason string) { b.riskRefusals.WithLabelValues(reason).Inc() }
+func (b *Bot) TickToOrder(symbol string, d time.Duration) {
+	b.tickToOrder.WithLabelValues(symbol).Observe(d.Seconds())
+}
 
 // Position reports one symbol's position; all zero when flat.
 func (b *Bot) Position(symbol string, qty, notional, entry, unrealised fixed.Value) {
@@ -381,6 +391,10 @@ func (b *Bot) Leader(isLeader bool, epoch uint64) {
 	b.isLeader.Set(boolFloat(isLeader))
 	b.epoch.Set(float64(epoch))
 }
+
+// LeaderEpoch reports the lease epoch alone (engine.Observer.Leader has
+// no epoch).
+func (b *Bot) LeaderEpoch(epoch uint64) { b.epoch.Set(float64(epoch)) }
 
 // Ready reports readiness as /readyz computes it.
 func (b *Bot) Ready(ready bool) { b.ready.Set(boolFloat(ready)) }

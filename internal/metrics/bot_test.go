@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bitrader/bitrader/internal/bitunix"
+	"github.com/bitrader/bitrader/internal/engine"
 	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/journal"
 	"github.com/bitrader/bitrader/internal/ordermanager"
+	"github.com/bitrader/bitrader/internal/risk"
 	"github.com/bitrader/bitrader/internal/trading"
 )
 
@@ -59,10 +61,23 @@ func touchAll(b *Bot) {
 	b.Reconciled(ordermanager.ReconcileResult{StillAmbiguous: 1, Drifts: []ordermanager.Drift{{Kind: ordermanager.DriftPosition, Symbol: "BTCUSDT"}, {Kind: ordermanager.DriftPositionInFlight}}}, 150*time.Millisecond)
 	b.Reconciled(ordermanager.ReconcileResult{Errors: []error{errors.New("boom")}}, time.Second)
 	b.JournalWrite("put_order", 2*time.Millisecond)
-	b.TickToOrder(300 * time.Microsecond)
-	b.RiskRefused("daily_loss")
-	b.Position("BTCUSDT", fx("-0.01"), fx("-600"), fx("60000"), fx("-1.5"))
+	b.TickToOrder("BTCUSDT", 300*time.Microsecond)
 	b.PnL(fx("12.5"), fx("3.1"), fx("-0.2"), fx("10012.5"), fx("-40"), fx("0.05"))
+	// The engine view overwrites the account gauges set by PnL above.
+	e := b.Engine()
+	e.Decision("BTCUSDT", risk.Refuse, risk.ReasonDailyLoss)
+	e.Halted(true, "daily loss")
+	e.Account(engine.AccountSnapshot{Equity: fx("900"), DailyPnL: fx("-40"), Drawdown: fx("100"), OpenOrders: 2,
+		PnL:       ordermanager.PnL{Realized: fx("12.5"), Fees: fx("3.1"), Funding: fx("0.2")},
+		Positions: []ordermanager.Position{{Symbol: "ETHUSDT", Qty: fx("2"), AvgEntry: fx("3000"), Mark: fx("3100")}}})
+	e.Breakers([]risk.BreakerStatus{{Breaker: risk.BreakerNone, Name: "none", Tripped: true}, {Breaker: risk.BreakerKill, Name: "kill_switch"}})
+	e.WSState("private", true)
+	e.WSReconnect("private")                                                                                                       // counted by the bitunix stream, not here
+	e.Reconciled(ordermanager.ReconcileResult{Drifts: []ordermanager.Drift{{Kind: ordermanager.DriftPosition}}}, time.Second, nil) // counted via ordermanager
+	e.Leader(true)
+	e.Ready(true)
+	b.LeaderEpoch(7)
+	b.Position("BTCUSDT", fx("-0.01"), fx("-600"), fx("60000"), fx("-1.5"))
 	b.MaxDailyLoss(fx("200"))
 	b.Breaker("daily_loss", true)
 	b.Leader(true, 7)
@@ -79,6 +94,8 @@ func TestBotRecordsEvents(t *testing.T) {
 	}{
 		{"rest ok", b.restRequests.WithLabelValues("trade/place_order", "ok"), 1},
 		{"ws connected", b.wsConnected.WithLabelValues("public"), 1},
+		{"funding paid is minus received", b.fundingPaid, -0.2},
+		{"drawdown ratio from peak", b.drawdown, 0.1},
 		{"ws reconnects", b.wsReconnects.WithLabelValues("public"), 1},
 		{"ws messages", b.wsMessages.WithLabelValues("public"), 2},
 		{"ws last message", b.wsLastMsg.WithLabelValues("public"), 1_800_000_000.5},
@@ -91,7 +108,7 @@ func TestBotRecordsEvents(t *testing.T) {
 		{"drift position", b.reconDrift.WithLabelValues("position"), 1},
 		{"drift in flight", b.reconDrift.WithLabelValues("position_in_flight"), 1},
 		{"drift missing pre-initialised", b.reconDrift.WithLabelValues("missing_order"), 0},
-		{"recon ok", b.reconRuns.WithLabelValues("ok"), 1},
+		{"recon ok (engine Reconciled not double counted)", b.reconRuns.WithLabelValues("ok"), 1},
 		{"recon error", b.reconRuns.WithLabelValues("error"), 1},
 		{"unexplained reset by the last run", b.reconUnexplained, 0},
 		{"position size signed", b.posSize.WithLabelValues("BTCUSDT"), -0.01},
@@ -99,23 +116,28 @@ func TestBotRecordsEvents(t *testing.T) {
 		{"upnl", b.posUPnL.WithLabelValues("BTCUSDT"), -1.5},
 		{"daily pnl", b.dailyPnL, -40},
 		{"max daily loss", b.maxDailyLoss, 200},
-		{"drawdown", b.drawdown, 0.05},
-		{"equity", b.equity, 10012.5},
-		{"funding", b.fundingPaid, -0.2},
+		{"equity", b.equity, 900},
 		{"breaker tripped", b.breaker.WithLabelValues("daily_loss"), 1},
 		{"breaker pre-initialised", b.breaker.WithLabelValues("kill_switch"), 0},
 		{"leader", b.isLeader, 1},
 		{"epoch", b.epoch, 7},
 		{"ready", b.ready, 1},
-		{"risk refusal", b.riskRefusals.WithLabelValues("daily_loss"), 1},
+		{"risk decision", b.riskDecisions.WithLabelValues("refuse", "daily_loss"), 1},
+		{"halted", b.halted, 1},
+		{"open orders", b.openOrders, 2},
+		{"drawdown amount", b.drawdownAmt, 100},
+		{"engine position notional at mark", b.posNotional.WithLabelValues("ETHUSDT"), 6200},
+		{"engine position upnl", b.posUPnL.WithLabelValues("ETHUSDT"), 200},
+		{"engine ws state", b.wsConnected.WithLabelValues("private"), 1},
+		{"engine reconnect not double counted", b.wsReconnects.WithLabelValues("private"), 0},
 	}
 	for _, tt := range tests {
 		if got := testutil.ToFloat64(tt.c); got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.name, got, tt.want)
 		}
 	}
-	if n := testutil.CollectAndCount(b.wsConnected); n != 1 {
-		t.Errorf("ws_connected series = %d, want 1: only streams that reported exist", n)
+	if _, fresh := newTestBot(t); testutil.CollectAndCount(fresh.wsConnected) != 0 {
+		t.Errorf("ws_connected has series before any stream reported")
 	}
 	if n := testutil.CollectAndCount(b.wsLag); n != 2 {
 		t.Errorf("ws lag series = %d, want 2 (public, private)", n)

@@ -207,7 +207,7 @@ func tradingOverview() *dashboard.DashboardBuilder {
 			q("histogram_quantile(0.99, sum by (le) (rate(bitrader_tick_to_order_seconds_bucket[$__rate_interval])))", "p99"))).
 		WithPanel(timeSeries("Breakers and risk refusals", "short", "Breaker state (1 = tripped) and risk-gate refusals per minute by reason.",
 			q("bitrader_breaker_tripped", "{{breaker}}"),
-			q("sum by (reason) (rate(bitrader_risk_refusals_total[$__rate_interval])) * 60", "refused: {{reason}}")))
+			q("sum by (verdict, reason) (rate(bitrader_risk_decisions_total{verdict!=\"approve\"}[$__rate_interval])) * 60", "{{verdict}}: {{reason}}")))
 }
 
 func exchangeConnectivity() *dashboard.DashboardBuilder {
