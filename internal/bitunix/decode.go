@@ -35,14 +35,40 @@ const (
 	KindDisconnected
 )
 
-var kindNames = [...]string{"unknown", "control", "depth", "trade", "ticker", "tickers", "kline", "price",
-	"balance", "position", "order", "tpsl", "connected", "reconnected", "disconnected"}
-
 func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
+	switch k {
+	case KindUnknown:
+		return "unknown"
+	case KindControl:
+		return "control"
+	case KindDepth:
+		return "depth"
+	case KindTrade:
+		return "trade"
+	case KindTicker:
+		return "ticker"
+	case KindTickers:
+		return "tickers"
+	case KindKline:
+		return "kline"
+	case KindPrice:
+		return "price"
+	case KindBalance:
+		return "balance"
+	case KindPosition:
+		return "position"
+	case KindOrder:
+		return "order"
+	case KindTPSL:
+		return "tpsl"
+	case KindConnected:
+		return "connected"
+	case KindReconnected:
+		return "reconnected"
+	case KindDisconnected:
+		return "disconnected"
 	}
-	return fmt.Sprintf("Kind(%d)", k)
+	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // Ticker is a 24 h ticker. Bid/Ask fields are only on the `tickers`

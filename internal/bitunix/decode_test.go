@@ -262,3 +262,13 @@ func BenchmarkDecodePrivateOrder(b *testing.B) {
 		}
 	}
 }
+
+func TestKindString(t *testing.T) {
+	want := map[Kind]string{KindUnknown: "unknown", KindControl: "control", KindDepth: "depth", KindTPSL: "tpsl",
+		KindConnected: "connected", KindDisconnected: "disconnected", KindDisconnected + 1: "Kind(15)", 200: "Kind(200)"}
+	for k, s := range want {
+		if k.String() != s {
+			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), k.String(), s)
+		}
+	}
+}

@@ -10,16 +10,19 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Per-endpoint request limits from §4 ("uid" for private, per IP for
-// market). Endpoints not listed get defaultLimit.
-var endpointLimits = map[string]float64{
-	"account/position_mode":          20,
-	"account/trading_settings":       20,
-	"account/adjust_position_margin": 5,
-	"trade/batch_order":              1,
-	"trade/cancel_orders":            5,
-	"trade/close_all_position":       1,
-	"trade/flash_close_position":     5,
+// endpointLimit is the per-endpoint request limit from §4 ("uid" for
+// private, per IP for market), in requests per second; endpoints not
+// listed get defaultLimit.
+func endpointLimit(name string) float64 {
+	switch name {
+	case "account/position_mode", "account/trading_settings":
+		return 20
+	case "account/adjust_position_margin", "trade/cancel_orders", "trade/flash_close_position":
+		return 5
+	case "trade/batch_order", "trade/close_all_position":
+		return 1
+	}
+	return defaultLimit
 }
 
 const defaultLimit = 10
@@ -53,10 +56,7 @@ func (l *limiters) get(name string) *limitGroup {
 	if g, ok := l.groups[name]; ok {
 		return g
 	}
-	r, ok := endpointLimits[name]
-	if !ok {
-		r = defaultLimit
-	}
+	r := endpointLimit(name)
 	g := &limitGroup{name: name, lim: rate.NewLimiter(rate.Limit(r), max(1, int(r)))}
 	if l.groups == nil {
 		l.groups = map[string]*limitGroup{}

@@ -18,9 +18,10 @@ import (
 	"github.com/bitrader/bitrader/internal/marketdata"
 )
 
-// DefaultBalance is the USDT a demo account or an account given without a
-// balance starts with.
-var defaultBalance = fixed.FromInt(10_000)
+// defaultBalance is the USDT a demo account or an account given without a
+// balance starts with. Constants, not vars: fixed.Value is an int64 scaled
+// by 1e8, and no package-level state may change under a running simulator.
+const defaultBalance = 10_000 * fixed.One
 
 // Account is one simulated exchange account.
 type Account struct {
@@ -83,10 +84,12 @@ type Config struct {
 	Logger            *slog.Logger
 }
 
-// DefaultMakerFee and DefaultTakerFee are Bitunix's standard futures fees.
-var (
-	DefaultMakerFee = fixed.MustParse("0.0002")
-	DefaultTakerFee = fixed.MustParse("0.0006")
+// DefaultMakerFee and DefaultTakerFee are Bitunix's standard futures fees,
+// 0.0002 and 0.0006 (fixed.Value is scaled by 1e8; TestFeeConstants checks
+// the literals).
+const (
+	DefaultMakerFee = fixed.Value(20_000)
+	DefaultTakerFee = fixed.Value(60_000)
 )
 
 // DefaultSymbols returns BTCUSDT and ETHUSDT with Bitunix-like precision.

@@ -58,3 +58,17 @@ func FuzzOrderBody(f *testing.F) {
 		_, _ = srv.orderRequest("k", b.Symbol, &b) // must not panic
 	})
 }
+
+func TestFeeConstants(t *testing.T) {
+	for _, tc := range []struct {
+		got  fixed.Value
+		want string
+	}{
+		{DefaultMakerFee, "0.0002"}, {DefaultTakerFee, "0.0006"}, {defaultBalance, "10000"},
+		{maintenanceMarginRate, "0.005"}, {maxFundingPct, "0.75"}, {replayFundingRate, "0.0001"},
+	} {
+		if tc.got != fixed.MustParse(tc.want) {
+			t.Errorf("constant %s, want %s", tc.got, tc.want)
+		}
+	}
+}

@@ -68,7 +68,8 @@ func (s *Server) publish(now time.Time) {
 			}
 		}
 		if klineDue {
-			for name, iv := range klineIntervals {
+			for _, ki := range klineIntervals() {
+				name, iv := ki.name, ki.dur
 				for _, kind := range [...]string{"market_kline_", "mark_kline_"} {
 					k := subKey{kind + name, sym}
 					if !s.hasSubscribers(k) {

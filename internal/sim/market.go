@@ -64,7 +64,8 @@ func (s *Server) tickers(r *reqCtx) (any, *apiError) {
 	return out, nil
 }
 
-var depthLimits = []string{"1", "5", "15", "50", "max"}
+// depthLimits are the accepted depth `limit` values, for the error text.
+func depthLimits() []string { return []string{"1", "5", "15", "50", "max"} }
 
 // levelsJSON marshals levels as [["price","qty"],...] strings (PROBE).
 type levelsJSON []trading.Level
@@ -82,7 +83,7 @@ func (s *Server) depth(r *reqCtx) (any, *apiError) {
 	case "1", "5", "15", "50":
 		n, _ = strconv.Atoi(lim)
 	default:
-		return nil, errEnum(lim, depthLimits)
+		return nil, errEnum(lim, depthLimits())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -94,12 +95,43 @@ func (s *Server) depth(r *reqCtx) (any, *apiError) {
 }
 
 // restKlineIntervals are the REST kline interval enum values (§4.1).
-var restKlineIntervals = []string{"1m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
+func restKlineIntervals() []string {
+	return []string{"1m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
+}
 
-var restKlineDur = map[string]time.Duration{
-	"1m": time.Minute, "5m": 5 * time.Minute, "15m": 15 * time.Minute, "30m": 30 * time.Minute,
-	"1h": time.Hour, "2h": 2 * time.Hour, "4h": 4 * time.Hour, "6h": 6 * time.Hour, "8h": 8 * time.Hour,
-	"12h": 12 * time.Hour, "1d": 24 * time.Hour, "3d": 72 * time.Hour, "1w": 7 * 24 * time.Hour, "1M": 30 * 24 * time.Hour,
+// restKlineDur is the length of a REST kline interval; a month counts 30 days.
+func restKlineDur(name string) (time.Duration, bool) {
+	switch name {
+	case "1m":
+		return time.Minute, true
+	case "5m":
+		return 5 * time.Minute, true
+	case "15m":
+		return 15 * time.Minute, true
+	case "30m":
+		return 30 * time.Minute, true
+	case "1h":
+		return time.Hour, true
+	case "2h":
+		return 2 * time.Hour, true
+	case "4h":
+		return 4 * time.Hour, true
+	case "6h":
+		return 6 * time.Hour, true
+	case "8h":
+		return 8 * time.Hour, true
+	case "12h":
+		return 12 * time.Hour, true
+	case "1d":
+		return 24 * time.Hour, true
+	case "3d":
+		return 72 * time.Hour, true
+	case "1w":
+		return 7 * 24 * time.Hour, true
+	case "1M":
+		return 30 * 24 * time.Hour, true
+	}
+	return 0, false
 }
 
 type klineJSON struct {
@@ -141,9 +173,9 @@ func (s *Server) kline(r *reqCtx) (any, *apiError) {
 	if ivName == "" {
 		return nil, errNetwork
 	}
-	iv, ok := restKlineDur[ivName]
+	iv, ok := restKlineDur(ivName)
 	if !ok {
-		return nil, errEnum(ivName, restKlineIntervals)
+		return nil, errEnum(ivName, restKlineIntervals())
 	}
 	typ := r.param("type")
 	switch typ {
@@ -188,7 +220,7 @@ type fundingJSON struct {
 	MinFundingRate  fixed.Value `json:"minFundingRate"`
 }
 
-var maxFundingPct = fixed.MustParse("0.75")
+const maxFundingPct = fixed.Value(75_000_000) // 0.75 (%)
 
 func (s *Server) fundingOf(st *symbolState) fundingJSON {
 	return fundingJSON{

@@ -31,54 +31,57 @@ type endpoint struct {
 
 const apiPrefix = "/api/v1/futures/"
 
-// endpoints lists every path of §4 with its documented rate limit.
-var endpoints = map[string]endpoint{
-	"market/tickers":                  {http.MethodGet, false, 10, (*Server).tickers},
-	"market/depth":                    {http.MethodGet, false, 10, (*Server).depth},
-	"market/kline":                    {http.MethodGet, false, 10, (*Server).kline},
-	"market/funding_rate":             {http.MethodGet, false, 10, (*Server).fundingRate},
-	"market/funding_rate/batch":       {http.MethodGet, false, 10, (*Server).fundingRateBatch},
-	"market/get_funding_rate_history": {http.MethodGet, false, 10, (*Server).fundingHistory},
-	"market/trading_pairs":            {http.MethodGet, false, 10, (*Server).tradingPairs},
-	"position/get_position_tiers":     {http.MethodGet, false, 10, (*Server).positionTiers},
+// endpointTable lists every path of §4 with its documented rate limit;
+// New stores it on the Server (no package-level tables).
+func endpointTable() map[string]endpoint {
+	return map[string]endpoint{
+		"market/tickers":                  {http.MethodGet, false, 10, (*Server).tickers},
+		"market/depth":                    {http.MethodGet, false, 10, (*Server).depth},
+		"market/kline":                    {http.MethodGet, false, 10, (*Server).kline},
+		"market/funding_rate":             {http.MethodGet, false, 10, (*Server).fundingRate},
+		"market/funding_rate/batch":       {http.MethodGet, false, 10, (*Server).fundingRateBatch},
+		"market/get_funding_rate_history": {http.MethodGet, false, 10, (*Server).fundingHistory},
+		"market/trading_pairs":            {http.MethodGet, false, 10, (*Server).tradingPairs},
+		"position/get_position_tiers":     {http.MethodGet, false, 10, (*Server).positionTiers},
 
-	"account":                          {http.MethodGet, true, 10, (*Server).account},
-	"account/change_leverage":          {http.MethodPost, true, 10, (*Server).changeLeverage},
-	"account/change_margin_mode":       {http.MethodPost, true, 10, (*Server).changeMarginMode},
-	"account/change_position_mode":     {http.MethodPost, true, 10, (*Server).changePositionMode},
-	"account/get_leverage_margin_mode": {http.MethodGet, true, 10, (*Server).leverageMarginMode},
-	"account/position_mode":            {http.MethodGet, true, 20, (*Server).positionMode},
-	"account/trading_settings":         {http.MethodGet, true, 20, (*Server).tradingSettings},
-	"account/adjust_position_margin":   {http.MethodPost, true, 5, (*Server).adjustPositionMargin},
+		"account":                          {http.MethodGet, true, 10, (*Server).account},
+		"account/change_leverage":          {http.MethodPost, true, 10, (*Server).changeLeverage},
+		"account/change_margin_mode":       {http.MethodPost, true, 10, (*Server).changeMarginMode},
+		"account/change_position_mode":     {http.MethodPost, true, 10, (*Server).changePositionMode},
+		"account/get_leverage_margin_mode": {http.MethodGet, true, 10, (*Server).leverageMarginMode},
+		"account/position_mode":            {http.MethodGet, true, 20, (*Server).positionMode},
+		"account/trading_settings":         {http.MethodGet, true, 20, (*Server).tradingSettings},
+		"account/adjust_position_margin":   {http.MethodPost, true, 5, (*Server).adjustPositionMargin},
 
-	"trade/place_order":          {http.MethodPost, true, 10, (*Server).placeOrder},
-	"trade/batch_order":          {http.MethodPost, true, 1, (*Server).batchOrder},
-	"trade/modify_order":         {http.MethodPost, true, 10, (*Server).modifyOrder},
-	"trade/cancel_orders":        {http.MethodPost, true, 5, (*Server).cancelOrders},
-	"trade/cancel_all_orders":    {http.MethodPost, true, 10, (*Server).cancelAllOrders},
-	"trade/close_all_position":   {http.MethodPost, true, 1, (*Server).closeAllPosition},
-	"trade/flash_close_position": {http.MethodPost, true, 5, (*Server).flashClosePosition},
-	"trade/get_order_detail":     {http.MethodGet, true, 10, (*Server).orderDetail},
-	"trade/get_pending_orders":   {http.MethodGet, true, 10, (*Server).pendingOrders},
-	"trade/get_history_orders":   {http.MethodGet, true, 10, (*Server).historyOrders},
-	"trade/get_history_trades":   {http.MethodGet, true, 10, (*Server).historyTrades},
+		"trade/place_order":          {http.MethodPost, true, 10, (*Server).placeOrder},
+		"trade/batch_order":          {http.MethodPost, true, 1, (*Server).batchOrder},
+		"trade/modify_order":         {http.MethodPost, true, 10, (*Server).modifyOrder},
+		"trade/cancel_orders":        {http.MethodPost, true, 5, (*Server).cancelOrders},
+		"trade/cancel_all_orders":    {http.MethodPost, true, 10, (*Server).cancelAllOrders},
+		"trade/close_all_position":   {http.MethodPost, true, 1, (*Server).closeAllPosition},
+		"trade/flash_close_position": {http.MethodPost, true, 5, (*Server).flashClosePosition},
+		"trade/get_order_detail":     {http.MethodGet, true, 10, (*Server).orderDetail},
+		"trade/get_pending_orders":   {http.MethodGet, true, 10, (*Server).pendingOrders},
+		"trade/get_history_orders":   {http.MethodGet, true, 10, (*Server).historyOrders},
+		"trade/get_history_trades":   {http.MethodGet, true, 10, (*Server).historyTrades},
 
-	"position/get_pending_positions": {http.MethodGet, true, 10, (*Server).pendingPositions},
-	"position/get_history_positions": {http.MethodGet, true, 10, (*Server).historyPositions},
+		"position/get_pending_positions": {http.MethodGet, true, 10, (*Server).pendingPositions},
+		"position/get_history_positions": {http.MethodGet, true, 10, (*Server).historyPositions},
 
-	"tpsl/place_order":           {http.MethodPost, true, 10, (*Server).tpslPlace},
-	"tpsl/position/place_order":  {http.MethodPost, true, 10, (*Server).tpslPositionPlace},
-	"tpsl/modify_order":          {http.MethodPost, true, 10, (*Server).tpslModify},
-	"tpsl/position/modify_order": {http.MethodPost, true, 10, (*Server).tpslPositionModify},
-	"tpsl/cancel_order":          {http.MethodPost, true, 10, (*Server).tpslCancel},
-	"tpsl/get_pending_orders":    {http.MethodGet, true, 10, (*Server).tpslPending},
-	"tpsl/get_history_orders":    {http.MethodGet, true, 10, (*Server).tpslHistory},
+		"tpsl/place_order":           {http.MethodPost, true, 10, (*Server).tpslPlace},
+		"tpsl/position/place_order":  {http.MethodPost, true, 10, (*Server).tpslPositionPlace},
+		"tpsl/modify_order":          {http.MethodPost, true, 10, (*Server).tpslModify},
+		"tpsl/position/modify_order": {http.MethodPost, true, 10, (*Server).tpslPositionModify},
+		"tpsl/cancel_order":          {http.MethodPost, true, 10, (*Server).tpslCancel},
+		"tpsl/get_pending_orders":    {http.MethodGet, true, 10, (*Server).tpslPending},
+		"tpsl/get_history_orders":    {http.MethodGet, true, 10, (*Server).tpslHistory},
+	}
 }
 
 func (s *Server) handleREST(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	name, ok := strings.CutPrefix(path, apiPrefix)
-	ep, found := endpoints[name]
+	ep, found := s.endpoints[name]
 	if !ok || !found || r.Method != ep.method {
 		writeErr(w, errNotFound)
 		return

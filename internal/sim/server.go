@@ -30,9 +30,10 @@ type Server struct {
 	clock  Clock
 	manual *ManualClock // non-nil when time only moves via Advance
 
-	accounts map[string]Account // by API key
-	symbols  map[string]*symbolState
-	symOrder []string
+	accounts  map[string]Account  // by API key
+	endpoints map[string]endpoint // REST routes, read-only after New
+	symbols   map[string]*symbolState
+	symOrder  []string
 
 	// mu serialises the engine and the market state; the engine is
 	// single-threaded by contract.
@@ -103,7 +104,7 @@ type fundingRecord struct {
 
 // maintenanceMarginRate is the flat MMR of the simulator's single risk
 // tier (get_position_tiers reports it).
-var maintenanceMarginRate = fixed.MustParse("0.005")
+const maintenanceMarginRate = fixed.Value(500_000) // 0.005
 
 // New validates cfg and builds a server; nothing listens until Start.
 func New(cfg Config) (*Server, error) {
@@ -134,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("sim: build matching engine: %w", err)
 	}
 	s.engine = eng
+	s.endpoints = endpointTable()
 	for _, a := range c.Accounts {
 		if _, dup := s.accounts[a.APIKey]; dup {
 			return nil, fmt.Errorf("sim: duplicate account api key %q", a.APIKey)

@@ -201,7 +201,7 @@ func (c *wsSession) pong(client json.RawMessage) {
 	c.enqueue(b)
 }
 
-var capFrame = []byte(`{"op":"subscribe","data":{"msg":"subscribe channel > 300","nonce":"","result":false}}`)
+const capFrame = `{"op":"subscribe","data":{"msg":"subscribe channel > 300","nonce":"","result":false}}`
 
 func (c *wsSession) subscribe(args []json.RawMessage) {
 	s := c.srv
@@ -239,7 +239,7 @@ func (c *wsSession) subscribe(args []json.RawMessage) {
 		c.enqueueLocked(e, stalled)
 	}
 	if capped {
-		c.enqueueLocked(capFrame, stalled)
+		c.enqueueLocked([]byte(capFrame), stalled)
 	}
 	s.wsMu.Unlock()
 }
@@ -318,12 +318,30 @@ func (c *wsSession) login(args []json.RawMessage) {
 	c.enqueue([]byte(`{"op":"login","data":{"result":true}}`))
 }
 
-// klineIntervals maps WS kline channel suffixes to durations (§5.4).
-var klineIntervals = map[string]time.Duration{
-	"1min": time.Minute, "3min": 3 * time.Minute, "5min": 5 * time.Minute, "15min": 15 * time.Minute,
-	"30min": 30 * time.Minute, "60min": time.Hour, "2h": 2 * time.Hour, "4h": 4 * time.Hour,
-	"6h": 6 * time.Hour, "8h": 8 * time.Hour, "12h": 12 * time.Hour, "1day": 24 * time.Hour,
-	"3day": 72 * time.Hour, "1week": 7 * 24 * time.Hour, "1month": 30 * 24 * time.Hour,
+// klineInterval is a WS kline channel suffix and its duration (§5.4).
+type klineInterval struct {
+	name string
+	dur  time.Duration
+}
+
+// klineIntervals lists the WS kline intervals in a fixed order, so kline
+// pushes come out in the same order every time. A month counts 30 days.
+func klineIntervals() [15]klineInterval {
+	return [15]klineInterval{
+		{"1min", time.Minute}, {"3min", 3 * time.Minute}, {"5min", 5 * time.Minute}, {"15min", 15 * time.Minute},
+		{"30min", 30 * time.Minute}, {"60min", time.Hour}, {"2h", 2 * time.Hour}, {"4h", 4 * time.Hour},
+		{"6h", 6 * time.Hour}, {"8h", 8 * time.Hour}, {"12h", 12 * time.Hour}, {"1day", 24 * time.Hour},
+		{"3day", 72 * time.Hour}, {"1week", 7 * 24 * time.Hour}, {"1month", 30 * 24 * time.Hour},
+	}
+}
+
+func isKlineInterval(name string) bool {
+	for _, k := range klineIntervals() {
+		if k.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // publicChannel reports whether ch is a known public channel and, for depth
@@ -343,8 +361,7 @@ func publicChannel(ch string) (depth int, ok bool) {
 	}
 	for _, p := range []string{"market_kline_", "mark_kline_"} {
 		if rest, found := strings.CutPrefix(ch, p); found {
-			_, ok := klineIntervals[rest]
-			return 0, ok
+			return 0, isKlineInterval(rest)
 		}
 	}
 	return 0, false
