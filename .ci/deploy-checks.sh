@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every deployment check with real tools, offline. Needs .ci/tools.sh to have run first
 # (same BITRADER_TOOLS). Each step prints a header; the first failure stops the script with a
-# message that says which check failed. Sections can be skipped for local iteration with
-# DEPLOY_CHECKS_SKIP="docker cluster" (CI runs everything).
+# message that says which check failed. For local iteration, sections (chart gotest terraform
+# actionlint compose cluster docker) can be chosen with DEPLOY_CHECKS_ONLY="chart docker" or
+# skipped with DEPLOY_CHECKS_SKIP="docker cluster"; CI sets neither and runs everything.
 #
 #   bash .ci/tools.sh && bash .ci/deploy-checks.sh
 set -euo pipefail
@@ -15,18 +16,26 @@ SCHEMAS="$TOOLS/share/schemas/$K8S_VERSION-standalone-strict"
 CHART="$ROOT/deploy/helm/bitunix-bot"
 ENVS=(development staging production)
 SKIP=" ${DEPLOY_CHECKS_SKIP:-} "
+ONLY=" ${DEPLOY_CHECKS_ONLY:-} "
 export PATH="$BIN:$PATH"
-
-section() { printf '\n=== [deploy-checks] %s\n' "$*" >&2; }
-log() { printf '[deploy-checks] %s\n' "$*" >&2; }
-fail() { printf '\n[deploy-checks] FAILED: %s\n' "$*" >&2; exit 1; }
-skipped() { [[ $SKIP == *" $1 "* ]]; }
 t_start=$(date +%s)
 
-for tool in helm kubeconform kwok actionlint tflint kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-  [[ -x $BIN/$tool ]] || fail "$BIN/$tool is missing: run 'bash .ci/tools.sh' first (BITRADER_TOOLS=$TOOLS)"
-done
-[[ -d $SCHEMAS ]] || fail "generated schemas missing in $SCHEMAS: run 'bash .ci/tools.sh' first"
+section() { printf '\n=== [deploy-checks] %s (at %ds)\n' "$*" "$(($(date +%s) - t_start))" >&2; }
+log() { printf '[deploy-checks] %s\n' "$*" >&2; }
+fail() { printf '\n[deploy-checks] FAILED: %s\n' "$*" >&2; exit 1; }
+enabled() {
+  if [[ $SKIP == *" $1 "* ]] || [[ $ONLY != "  " && $ONLY != *" $1 "* ]]; then
+    log "SKIPPING section '$1' (DEPLOY_CHECKS_ONLY/DEPLOY_CHECKS_SKIP)"
+    return 1
+  fi
+}
+need() { # tools that must be in $BIN
+  local tool
+  for tool in "$@"; do
+    [[ -x $BIN/$tool ]] || fail "$BIN/$tool is missing: run 'bash .ci/tools.sh' first (BITRADER_TOOLS=$TOOLS)"
+  done
+}
+
 
 WORK="$(mktemp -d /tmp/bitrader-deploy-checks.XXXXXX)"
 PIDS=() # started daemons, stopped in reverse order
@@ -70,7 +79,19 @@ wait_for() { # description timeout_s command...
 }
 
 # =============================================================================================
+# The chart renders are needed by the chart, cluster and docker sections.
+need helm
+for env in "${ENVS[@]}"; do
+  values="$CHART/values-$env.yaml"
+  [[ -f $values ]] || fail "missing $values"
+  helm template bitunix-bot "$CHART" -n "bitrader-$env" -f "$values" --set namespace.create=true \
+    >"$WORK/render-$env.yaml" || fail "helm template with values-$env.yaml"
+done
+
+if enabled chart; then
 section "helm lint --strict, helm template, kubeconform -strict (schemas of Kubernetes $K8S_VERSION)"
+need kubeconform
+[[ -d $SCHEMAS ]] || fail "generated schemas missing in $SCHEMAS: run 'bash .ci/tools.sh' first"
 CRD_KINDS=ExternalSecret,SecretStore,ServiceMonitor,PrometheusRule
 kubeconform_strict() {
   kubeconform -strict -summary -kubernetes-version "${K8S_VERSION#v}" \
@@ -82,8 +103,6 @@ for env in "${ENVS[@]}"; do
   [[ -f $values ]] || fail "missing $values"
   helm lint --strict "$CHART" -f "$values" >"$WORK/lint-$env.txt" 2>&1 ||
     { cat "$WORK/lint-$env.txt" >&2; fail "helm lint --strict with values-$env.yaml"; }
-  helm template bitunix-bot "$CHART" -n "bitrader-$env" -f "$values" --set namespace.create=true \
-    >"$WORK/render-$env.yaml" || fail "helm template with values-$env.yaml"
   kubeconform_strict "$WORK/render-$env.yaml" || fail "kubeconform -strict on the $env render"
   log "$env: lint, template ($(grep -c '^kind:' "$WORK/render-$env.yaml") objects) and kubeconform OK"
 done
@@ -98,13 +117,18 @@ if helm template bitunix-bot "$CHART" -f "$CHART/values-staging.yaml" --set repl
 fi
 log "one-active-trader guard refuses replicaCount=2 without HA"
 kubeconform_strict "$ROOT"/deploy/k8s/staging/*.yaml || fail "kubeconform -strict on deploy/k8s/staging"
+fi
 
 # =============================================================================================
+if enabled gotest; then
 section "Go tests of chart invariants, raw manifests and Terraform HCL (deploy/...)"
 (cd "$ROOT" && go test -count=1 ./deploy/...) || fail "go test ./deploy/..."
+fi
 
 # =============================================================================================
+if enabled terraform; then
 section "terraform fmt, tflint"
+need tflint
 TF="$ROOT/deploy/terraform"
 if command -v terraform >/dev/null 2>&1; then
   terraform fmt -check -recursive -diff "$TF" || fail "terraform fmt -check: run 'terraform fmt -recursive deploy/terraform'"
@@ -117,17 +141,22 @@ for tfvars in "$TF"/envs/*.tfvars; do
     fail "tflint with $(basename "$tfvars")"
 done
 log "tflint OK"
+fi
 
 # =============================================================================================
+if enabled actionlint; then
 section "actionlint"
+need actionlint
 shopt -s nullglob
 workflows=("$ROOT"/.github/workflows/*.yml "$ROOT"/.github/workflows/*.yaml)
 shopt -u nullglob
 ((${#workflows[@]})) || fail "no workflow in .github/workflows"
 (cd "$ROOT" && actionlint -shellcheck "$(command -v shellcheck || true)" "${workflows[@]}") || fail "actionlint"
 log "actionlint OK: ${workflows[*]#"$ROOT"/}"
+fi
 
 # =============================================================================================
+if enabled compose; then
 section "docker-compose config"
 if [[ -f $ROOT/docker-compose.dev.yml ]]; then
   command -v docker-compose >/dev/null 2>&1 || fail "docker-compose not installed (run .ci/tools.sh)"
@@ -136,12 +165,12 @@ if [[ -f $ROOT/docker-compose.dev.yml ]]; then
 else
   log "docker-compose.dev.yml does not exist yet: nothing to check"
 fi
+fi
 
 # =============================================================================================
-if skipped cluster; then
-  log "SKIPPING the API server checks (DEPLOY_CHECKS_SKIP)"
-else
+if enabled cluster; then
   section "real kube-apiserver + etcd + kwok on loopback"
+  need kube-apiserver kube-controller-manager kube-scheduler kubectl kwok
   command -v etcd >/dev/null 2>&1 || fail "etcd not installed (run .ci/tools.sh)"
   C="$WORK/cluster"
   mkdir -p "$C/etcd" "$C/certs"
@@ -293,9 +322,7 @@ EOF
 fi
 
 # =============================================================================================
-if skipped docker; then
-  log "SKIPPING the docker checks (DEPLOY_CHECKS_SKIP)"
-else
+if enabled docker; then
   section "docker build and run (local dockerd, vfs, no registry)"
   if [[ ! -d $ROOT/cmd/bitrader ]]; then
     fail "./cmd/bitrader does not exist yet: the image cannot be built (the application entry point is missing)"
@@ -333,11 +360,13 @@ else
       - "golang:$go_minor" >/dev/null || fail "docker import of the builder base image"
     rm -rf "$base"
   fi
+  log "dockerd up (at $(($(date +%s) - t_start))s)"
   version="ci-$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo dev)"
   DOCKER_BUILDKIT=1 "$DOCKER" build --network host --build-arg "GO_VERSION=$go_minor" \
     --build-arg "VERSION=$version" --build-arg "COMMIT=$(cd "$ROOT" && git rev-parse HEAD 2>/dev/null || echo unknown)" \
     --build-arg "DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)" -t bitrader:ci "$ROOT" >"$WORK/docker-build.txt" 2>&1 ||
     { tail -40 "$WORK/docker-build.txt" >&2; fail "docker build"; }
+  log "docker build OK (at $(($(date +%s) - t_start))s)"
   user=$("$DOCKER" image inspect bitrader:ci -f '{{.Config.User}}')
   [[ $user == 65532:65532 ]] || fail "image user is '$user', want 65532:65532"
   [[ $("$DOCKER" image inspect bitrader:ci -f '{{.Config.Healthcheck}}') == "<nil>" ]] || fail "image has a HEALTHCHECK"
@@ -349,7 +378,10 @@ else
   log "docker run version: $(echo "$out" | head -1)"
   for env in "${ENVS[@]}"; do
     # The config shipped in the image, then the chart's rendered ConfigMap for the same env.
-    out=$(run -e "ENVIRONMENT=$env" -e API_KEY=ci-dummy-key -e SECRET_KEY=ci-dummy-secret \
+    # The image's production.yaml deliberately lacks the real-money opt-in; a deployment gives
+    # it (the chart's values, or BITRADER_TRADING_LIVE), so the check gives it the same way.
+    live=(); [[ $env == production ]] && live=(-e BITRADER_TRADING_LIVE=true)
+    out=$(run -e "ENVIRONMENT=$env" -e API_KEY=ci-dummy-key -e SECRET_KEY=ci-dummy-secret "${live[@]}" \
       bitrader:ci config validate 2>&1) || { echo "$out" >&2; fail "config validate ($env, image's config)"; }
     cfg="$WORK/cfg-$env"; mkdir -p "$cfg"
     awk -v f="  $env.yaml: |" '$0==f{on=1; next} on && /^[^ ]/{on=0} on && /^  [^ ]/{on=0} on{sub(/^    /,""); print}' \
