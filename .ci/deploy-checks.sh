@@ -160,7 +160,14 @@ if enabled compose; then
 section "docker-compose config"
 if [[ -f $ROOT/docker-compose.dev.yml ]]; then
   command -v docker-compose >/dev/null 2>&1 || fail "docker-compose not installed (run .ci/tools.sh)"
-  (cd "$ROOT" && docker-compose -f docker-compose.dev.yml config -q) || fail "docker-compose -f docker-compose.dev.yml config -q"
+  # Variables the file marks mandatory (${VAR:?msg}) get placeholders: this checks the file's
+  # structure, not the operator's .env.
+  placeholders=()
+  while read -r var; do
+    [[ -n $var && -z ${!var:-} ]] && placeholders+=("$var=ci-placeholder")
+  done < <(grep -oE '\$\{[A-Za-z_][A-Za-z0-9_]*:\?' "$ROOT/docker-compose.dev.yml" | sed -E 's/^\$\{//; s/:\?$//' | sort -u)
+  (cd "$ROOT" && env "${placeholders[@]}" docker-compose -f docker-compose.dev.yml config -q) ||
+    fail "docker-compose -f docker-compose.dev.yml config -q"
   log "docker-compose.dev.yml OK"
 else
   log "docker-compose.dev.yml does not exist yet: nothing to check"
