@@ -67,6 +67,16 @@ func Run(ctx context.Context, opts Options) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := metrics.NewRegistry(opts.Build)
+	bot := metrics.NewBot(reg, metrics.Options{Symbols: cfg.Trading.Symbols, MaxDailyLoss: cfg.Trading.MaxDailyLoss})
+	if opts.Observer == nil {
+		opts.Observer = bot.Engine()
+	}
+	if opts.OrderObserver == nil {
+		opts.OrderObserver = bot
+	}
+	// Without leader election this process is the only trader: it leads,
+	// in epoch 1, from the start.
+	bot.Leader(true, 1)
 	log.Info("bitrader starting", "environment", cfg.Environment, "version", opts.Build.Version,
 		"dryRun", cfg.Trading.DryRun, "symbols", cfg.Trading.Symbols, "strategy", cfg.Strategy.Name)
 
@@ -83,7 +93,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	client, err := bitunix.New(bitunix.Config{
 		BaseURL: ep.rest, APIKey: ep.apiKey, Secret: ep.secret, Logger: log.With("component", "bitunix"),
-		HTTPClient: &http.Client{Timeout: cfg.API.Timeout},
+		HTTPClient: &http.Client{Timeout: cfg.API.Timeout}, Observer: bot,
 	})
 	if err != nil {
 		return fmt.Errorf("exchange client: %w", err)
@@ -94,7 +104,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	path := filepath.Join(cfg.System.DataDir, JournalFile)
-	jr, err := journal.Open(path, journal.Options{})
+	jr, err := journal.Open(path, journal.Options{Observe: bot.JournalWrite})
 	if err != nil {
 		return err
 	}
@@ -107,7 +117,7 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	log.Info("journal open", "path", path)
 
-	eng, err := build(ctx, cfg, opts, log, client, ep, specs, jr)
+	eng, err := build(ctx, cfg, opts, log, client, ep, specs, jr, bot)
 	if err != nil {
 		return err
 	}
@@ -246,7 +256,7 @@ func loadSpecs(ctx context.Context, c *bitunix.Client, symbols []string) (map[st
 
 // build makes the venue, the Core and the Runner.
 func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, client *bitunix.Client,
-	ep endpoint, specs map[string]instrument.Spec, jr *journal.Journal) (*engine.Runner, error) {
+	ep endpoint, specs map[string]instrument.Spec, jr *journal.Journal, wsObs bitunix.Observer) (*engine.Runner, error) {
 	syms := cfg.Trading.Symbols
 	var venue ordermanager.Venue
 	var paper *local.Venue
@@ -312,7 +322,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		CancelOnShutdown: cfg.Trading.CancelOnShutdown, ShutdownTimeout: cfg.System.ShutdownTimeout,
 		Observer: opts.Observer, Logger: log.With("component", "engine"),
 		NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed {
-			return bitunix.NewPublicStream(bitunix.WSConfig{PublicURL: ep.publicWS, Logger: log.With("component", "ws-public")}, h)
+			return bitunix.NewPublicStream(bitunix.WSConfig{PublicURL: ep.publicWS, Observer: wsObs, Logger: log.With("component", "ws-public")}, h)
 		},
 	}
 	if paper != nil {
@@ -323,7 +333,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		rc.Report = exchange.Report
 		rc.NewPrivate = func(h func(*bitunix.PrivateEvent)) engine.PrivateFeed {
 			return bitunix.NewPrivateStream(bitunix.WSConfig{PublicURL: ep.publicWS, PrivateURL: ep.privateWS,
-				APIKey: ep.apiKey, Secret: ep.secret, Logger: log.With("component", "ws-private")}, h)
+				APIKey: ep.apiKey, Secret: ep.secret, Observer: wsObs, Logger: log.With("component", "ws-private")}, h)
 		}
 	}
 	return engine.NewRunner(rc)

@@ -490,6 +490,8 @@ func (c *Core) deliverFills(ctx context.Context) {
 	c.refreshPositions()
 	c.observeEquity()
 	for _, f := range fills {
+		c.log.Info("fill", "symbol", f.Symbol, "side", f.Side.String(), "qty", f.Qty.String(), "price", f.Price.String(),
+			"fee", f.Fee.String(), "maker", f.Maker, "clientId", f.ClientID)
 		if s := c.symbols[f.Symbol]; s != nil {
 			c.run(ctx, s, strategy.Event{Kind: strategy.EventFill, Symbol: s.name, Fill: f})
 		}
@@ -697,7 +699,11 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	rec, err := c.om.Submit(ctx, in)
 	log.ClientID = rec.ClientID
 	log.Result = rec.Status.String()
-	if err != nil {
+	if err == nil {
+		c.log.Info("order placed", "symbol", in.Symbol, "side", in.Side.String(), "type", in.Type.String(),
+			"qty", in.Qty.String(), "price", in.Price.String(), "reduceOnly", in.ReduceOnly, "tag", in.Tag,
+			"clientId", rec.ClientID, "status", rec.Status.String())
+	} else {
 		log.Result = err.Error()
 		var rej *ordermanager.Rejected
 		if errors.As(err, &rej) {

@@ -58,6 +58,9 @@ var reasonNames = [numReasons]string{"none", "invalid", "no_price", "not_reducin
 	"stale_data", "order_rate", "order_notional", "position_notional", "total_notional", "leverage", "below_min_qty"}
 
 // String is the metrics label.
+// MarshalText makes reasons read as words in /status and logs.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 func (r Reason) String() string {
 	if r < numReasons {
 		return reasonNames[r]
@@ -146,12 +149,12 @@ type AccountState struct {
 
 // BreakerStatus describes one breaker for metrics and status pages.
 type BreakerStatus struct {
-	Breaker Breaker
-	Name    string
-	Tripped bool
-	Reason  Reason
-	Detail  string // human explanation of the trip
-	Since   time.Time
+	Breaker Breaker   `json:"-"`
+	Name    string    `json:"name"`
+	Tripped bool      `json:"tripped"`
+	Reason  Reason    `json:"reason"`
+	Detail  string    `json:"detail,omitempty"` // human explanation of the trip
+	Since   time.Time `json:"since,omitzero"`
 }
 
 // BreakerState is the persisted state of one breaker.
