@@ -46,6 +46,11 @@ func TestPrometheusScrapesRunningBot(t *testing.T) {
 		"BITRADER_SYSTEM_LISTENADDRESS=127.0.0.1",
 		"BITRADER_SYSTEM_METRICSPORT="+strconv.Itoa(botPort),
 		"BITRADER_SYSTEM_DATADIR="+filepath.Join(dir, "data"),
+		// Candles of one second so the trend strategy trades within seconds.
+		"BITRADER_STRATEGY_TREND_INTERVAL=1s",
+		"BITRADER_STRATEGY_TREND_FASTPERIOD=2",
+		"BITRADER_STRATEGY_TREND_SLOWPERIOD=3",
+		"BITRADER_STRATEGY_TREND_ATRPERIOD=2",
 	)
 	botLog, err := os.Create(filepath.Join(dir, "bot.log"))
 	if err != nil {
@@ -117,9 +122,9 @@ scrape_configs:
 		return wired, nil
 	})
 	if !wired {
-		t.Skip("the running bot exports no bitrader_orders_total series after 20 s: the app does not yet " +
-			"register metrics.NewBot on its registry and pass it as the engine/order-manager/bitunix observer; " +
-			"Prometheus scraped the target successfully (up == 1, build_info present)")
+		logFile(t, filepath.Join(dir, "bot.log"))
+		t.Fatal("the running bot exports no bitrader_orders_total series after 20 s: app.Run must register " +
+			"metrics.NewBot and pass it to the engine, order manager and bitunix client")
 	}
 	for _, expr := range []string{
 		`sum(increase(bitrader_ws_messages_total{job="bitrader"}[1m]))`,
