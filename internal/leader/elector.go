@@ -1,0 +1,302 @@
+package leader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
+	coordclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/klog/v2"
+)
+
+// Config configures an Elector.
+type Config struct {
+	LeaseName string
+	Namespace string
+	// Identity must be unique per replica (the pod name).
+	Identity string
+	// LeaseDuration is how long a standby waits after the last renewal it
+	// saw before taking over. It is written to the lease in whole seconds,
+	// so it must be at least 1s; fractions are dropped.
+	LeaseDuration time.Duration
+	// RenewDeadline is how long the leader keeps trying to renew before it
+	// gives up, and also the fence window: the leader submits only within
+	// RenewDeadline of the start of its last successful renewal, which is
+	// before any standby can take over (LeaseDuration after it saw that
+	// renewal). LeaseDuration - RenewDeadline is the margin for clock rate
+	// differences and request latency.
+	RenewDeadline time.Duration
+	// RetryPeriod is the interval between acquire/renew attempts.
+	RetryPeriod time.Duration
+	// Clock drives the fence's freshness check; default the real clock.
+	Clock    Clock
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// EpochAnnotation holds the fencing epoch on the Lease. It is incremented
+// in the same optimistic-concurrency update that acquires the lease, so a
+// term's epoch is durable before the term starts, and two terms never
+// share an epoch.
+const EpochAnnotation = "bitrader.io/epoch"
+
+// Elector is a Leader backed by a coordination.k8s.io/v1 Lease.
+type Elector struct {
+	cfg    Config
+	leases coordclient.LeasesGetter
+	clock  Clock
+	obs    Observer
+	log    *slog.Logger
+	window time.Duration
+
+	mu      sync.Mutex
+	leading bool      // a term is active (its context not yet cancelled)
+	epoch   uint64    // epoch of the current or last term
+	renewed time.Time // start of the last successful write of the lease by this term
+	holder  string    // holder last observed on the lease
+}
+
+// NewElector validates cfg and returns an Elector using the given client.
+func NewElector(cfg Config, leases coordclient.LeasesGetter) (*Elector, error) {
+	switch {
+	case leases == nil:
+		return nil, errors.New("leader: a Kubernetes client is required")
+	case cfg.LeaseName == "" || cfg.Namespace == "":
+		return nil, fmt.Errorf("leader: lease name %q and namespace %q must not be empty", cfg.LeaseName, cfg.Namespace)
+	case cfg.Identity == "":
+		return nil, errors.New("leader: identity must not be empty")
+	case cfg.LeaseDuration < time.Second:
+		return nil, fmt.Errorf("leader: lease duration %s: must be at least 1s (the lease stores whole seconds)", cfg.LeaseDuration)
+	case cfg.RetryPeriod <= 0:
+		return nil, fmt.Errorf("leader: retry period %s must be positive", cfg.RetryPeriod)
+	}
+	// What standbys will honour is the truncated value written on the lease.
+	cfg.LeaseDuration = cfg.LeaseDuration.Truncate(time.Second)
+	if cfg.RenewDeadline >= cfg.LeaseDuration {
+		return nil, fmt.Errorf("leader: renew deadline %s must be shorter than the lease duration %s", cfg.RenewDeadline, cfg.LeaseDuration)
+	}
+	if cfg.RenewDeadline <= time.Duration(leaderelection.JitterFactor*float64(cfg.RetryPeriod)) {
+		return nil, fmt.Errorf("leader: renew deadline %s must exceed %.1f x retry period %s", cfg.RenewDeadline, leaderelection.JitterFactor, cfg.RetryPeriod)
+	}
+	e := &Elector{cfg: cfg, leases: leases, clock: cfg.Clock, obs: cfg.Observer, log: cfg.Logger, window: cfg.RenewDeadline}
+	if e.clock == nil {
+		e.clock = realClock{}
+	}
+	if e.obs == nil {
+		e.obs = nopObserver{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.log = e.log.With("component", "leader", "lease", cfg.Namespace+"/"+cfg.LeaseName, "identity", cfg.Identity)
+	return e, nil
+}
+
+// Allowed implements ordermanager.Fence: true only while a term with
+// exactly this epoch is active and its last renewal started less than
+// RenewDeadline ago on the local clock.
+func (e *Elector) Allowed(epoch uint64) bool {
+	now := e.clock.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leading && epoch != 0 && epoch == e.epoch && now.Sub(e.renewed) < e.window
+}
+
+// IsLeader reports whether a term is active.
+func (e *Elector) IsLeader() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leading
+}
+
+// Epoch is the epoch of the current or last term (0 before the first).
+func (e *Elector) Epoch() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.epoch
+}
+
+// Identity is this candidate's name.
+func (e *Elector) Identity() string { return e.cfg.Identity }
+
+// LeaderIdentity is the holder last observed on the lease.
+func (e *Elector) LeaderIdentity() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.holder
+}
+
+// Run campaigns until ctx is cancelled. Each won term runs lead under a
+// context cancelled when the term ends: ctx cancelled, renewal failed, or
+// the lease observed in other hands. After lead returns the lease is
+// released (only if nobody else wrote it since our last renewal), so a
+// graceful stop hands over at once. If lead returns before the term ends,
+// the term is ended and released; a non-nil error from lead is returned.
+func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, epoch uint64) error) error {
+	// client-go logs through klog; route it to our logger via the context.
+	ctx = klog.NewContext(ctx, logr.FromSlogHandler(e.log.Handler()))
+	for ctx.Err() == nil {
+		if err := e.campaign(ctx, lead); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// campaign runs one client-go LeaderElector: acquire, lead, lose or stop,
+// release. A fresh elector per campaign keeps no stale observed record.
+func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, epoch uint64) error) error {
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	lock := &epochLock{e: e, onLost: cancelRun}
+
+	var (
+		startedMu sync.Mutex
+		started   bool
+		leadErr   error
+		leadDone  = make(chan struct{})
+	)
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:          lock,
+		Name:          e.cfg.LeaseName,
+		LeaseDuration: e.cfg.LeaseDuration,
+		RenewDeadline: e.cfg.RenewDeadline,
+		RetryPeriod:   e.cfg.RetryPeriod,
+		// We release ourselves, after lead has returned and only if the
+		// lease is unchanged since our last write (client-go's release
+		// re-reads the lease first and could clear a successor's hold).
+		ReleaseOnCancel: false,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(leaderCtx context.Context) {
+				defer close(leadDone)
+				startedMu.Lock()
+				started = true
+				startedMu.Unlock()
+				epoch := e.startTerm(leaderCtx)
+				err := lead(leaderCtx, epoch)
+				if err != nil {
+					leadErr = fmt.Errorf("leader term %d: %w", epoch, err)
+				}
+				cancelRun() // lead returned: end the term either way
+			},
+			OnStoppedLeading: func() {},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("leader: %w", err)
+	}
+
+	// A standby watches the lease so it can take over the moment the
+	// leader releases it, instead of at its next retry.
+	watchCtx, stopWatch := context.WithCancel(runCtx)
+	defer stopWatch()
+	go e.watchRelease(watchCtx, func() {
+		startedMu.Lock()
+		defer startedMu.Unlock()
+		if !started {
+			cancelRun() // restart the campaign: a new elector tries at once
+		}
+	})
+
+	le.Run(runCtx)
+	stopWatch()
+
+	startedMu.Lock()
+	wasStarted := started
+	startedMu.Unlock()
+	if !wasStarted {
+		return nil
+	}
+	<-leadDone
+	e.endTerm(lock.termEpoch)
+	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
+	defer cancel()
+	if err := lock.release(relCtx); err != nil {
+		e.log.Warn("lease not released; a standby takes over when it expires", "epoch", lock.termEpoch, "err", err)
+	} else {
+		e.log.Info("lease released", "epoch", lock.termEpoch)
+	}
+	return leadErr
+}
+
+// startTerm opens the fence for the epoch the lock just acquired and
+// closes it the instant leaderCtx is cancelled.
+func (e *Elector) startTerm(leaderCtx context.Context) uint64 {
+	e.mu.Lock()
+	epoch := e.epoch
+	e.leading = leaderCtx.Err() == nil
+	e.mu.Unlock()
+	context.AfterFunc(leaderCtx, func() { e.endTerm(epoch) })
+	e.log.Info("leading", "epoch", epoch)
+	e.obs.Leader(true, epoch)
+	return epoch
+}
+
+// endTerm closes the fence for epoch if that term is still open.
+func (e *Elector) endTerm(epoch uint64) {
+	e.mu.Lock()
+	was := e.leading && e.epoch == epoch
+	if was {
+		e.leading = false
+	}
+	e.mu.Unlock()
+	if was {
+		e.log.Info("stopped leading", "epoch", epoch)
+		e.obs.Leader(false, epoch)
+	}
+}
+
+// renewedAt records a successful write of the lease for epoch that started
+// at start.
+func (e *Elector) renewedAt(epoch uint64, start time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.epoch != epoch {
+		e.epoch = epoch
+		e.leading = false // opened by startTerm
+	}
+	e.renewed = start
+	e.holder = e.cfg.Identity
+}
+
+func (e *Elector) observedHolder(h string) {
+	e.mu.Lock()
+	e.holder = h
+	e.mu.Unlock()
+}
+
+// watchRelease calls onRelease when the lease is modified to have no
+// holder, or deleted. The initial state is ignored: the campaign's first
+// attempt already sees it.
+func (e *Elector) watchRelease(ctx context.Context, onRelease func()) {
+	sel := fields.OneTermEqualSelector("metadata.name", e.cfg.LeaseName).String()
+	for ctx.Err() == nil {
+		w, err := e.leases.Leases(e.cfg.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel})
+		if err != nil {
+			e.log.Debug("lease watch failed", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(e.cfg.RetryPeriod):
+			}
+			continue
+		}
+		for ev := range w.ResultChan() {
+			lease, _ := ev.Object.(*coordinationv1.Lease)
+			switch {
+			case ev.Type == watch.Deleted,
+				ev.Type == watch.Modified && lease != nil && (lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == ""):
+				onRelease()
+			}
+		}
+		w.Stop()
+	}
+}

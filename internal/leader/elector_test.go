@@ -1,0 +1,453 @@
+package leader
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/bitrader/bitrader/internal/config"
+	"github.com/bitrader/bitrader/internal/ordermanager"
+)
+
+// Both implementations are order-manager fences.
+var (
+	_ ordermanager.Fence = (*Elector)(nil)
+	_ ordermanager.Fence = (*Static)(nil)
+	_ Leader             = (*Elector)(nil)
+	_ Leader             = (*Static)(nil)
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type recObserver struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (o *recObserver) Leader(is bool, epoch uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if is {
+		o.events = append(o.events, "lead:"+uintStr(epoch))
+	} else {
+		o.events = append(o.events, "stop:"+uintStr(epoch))
+	}
+}
+
+func (o *recObserver) get() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.events...)
+}
+
+func uintStr(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// newFakeClientset returns a fake clientset whose lease updates enforce
+// resourceVersion like the API server does (the fake tracker does not),
+// and a switch that makes every lease write fail (a frozen or cut-off
+// leader).
+func newFakeClientset(objs ...runtime.Object) (*fake.Clientset, *atomic.Bool) {
+	cs := fake.NewClientset(objs...)
+	var broken atomic.Bool
+	cs.PrependReactor("*", "leases", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if broken.Load() && a.GetVerb() != "watch" {
+			return true, nil, errors.New("connection refused (test)")
+		}
+		u, ok := a.(k8stesting.UpdateAction)
+		if !ok {
+			return false, nil, nil
+		}
+		next := u.GetObject().(*coordinationv1.Lease)
+		cur, err := cs.Tracker().Get(a.GetResource(), a.GetNamespace(), next.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		if cur.(*coordinationv1.Lease).ResourceVersion != next.ResourceVersion {
+			return true, nil, apierrors.NewConflict(a.GetResource().GroupResource(), next.Name, errors.New("resourceVersion changed"))
+		}
+		return false, nil, nil
+	})
+	return cs, &broken
+}
+
+func testConfig(id string) Config {
+	return Config{
+		LeaseName: "bitrader", Namespace: "trading", Identity: id,
+		LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 200 * time.Millisecond,
+	}
+}
+
+// eventually polls cond every 5ms until it holds or d passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func getLease(t *testing.T, cs *fake.Clientset) *coordinationv1.Lease {
+	t.Helper()
+	l, err := cs.CoordinationV1().Leases("trading").Get(context.Background(), "bitrader", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get lease: %v", err)
+	}
+	return l
+}
+
+// run starts e.Run in the background with a lead function that records its
+// epoch and blocks until its context ends.
+type running struct {
+	cancel context.CancelFunc
+	done   chan error
+	epochs chan uint64
+	ended  chan uint64
+}
+
+func start(t *testing.T, e *Elector) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1), epochs: make(chan uint64, 16), ended: make(chan uint64, 16)}
+	go func() {
+		r.done <- e.Run(ctx, func(ctx context.Context, epoch uint64) error {
+			r.epochs <- epoch
+			<-ctx.Done()
+			r.ended <- epoch
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(10 * time.Second):
+			t.Error("elector did not stop")
+		}
+	})
+	return r
+}
+
+func recvEpoch(t *testing.T, ch chan uint64, d time.Duration, what string) uint64 {
+	t.Helper()
+	select {
+	case e := <-ch:
+		return e
+	case <-time.After(d):
+		t.Fatalf("timed out after %s waiting for %s", d, what)
+		return 0
+	}
+}
+
+func TestStatic(t *testing.T) {
+	obs := &recObserver{}
+	s := NewStatic("dev", obs)
+	for _, ep := range []uint64{0, 1, 2, 1 << 63} {
+		if !s.Allowed(ep) {
+			t.Errorf("Static.Allowed(%d) = false", ep)
+		}
+	}
+	var got uint64
+	err := s.Run(context.Background(), func(ctx context.Context, epoch uint64) error {
+		got = epoch
+		return errors.New("boom")
+	})
+	if got != 1 || err == nil || err.Error() != "boom" {
+		t.Fatalf("Run: epoch %d err %v, want 1 and boom", got, err)
+	}
+	if !s.IsLeader() || s.Epoch() != 1 || s.Identity() != "dev" || s.LeaderIdentity() != "dev" {
+		t.Errorf("status: %v %d %q %q", s.IsLeader(), s.Epoch(), s.Identity(), s.LeaderIdentity())
+	}
+	if ev := strings.Join(obs.get(), ","); ev != "lead:1,stop:1" {
+		t.Errorf("observer events %q", ev)
+	}
+}
+
+func TestNewElectorValidates(t *testing.T) {
+	cs, _ := newFakeClientset()
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"ok", func(*Config) {}, ""},
+		{"no name", func(c *Config) { c.LeaseName = "" }, "must not be empty"},
+		{"no namespace", func(c *Config) { c.Namespace = "" }, "must not be empty"},
+		{"no identity", func(c *Config) { c.Identity = "" }, "identity"},
+		{"sub-second lease", func(c *Config) { c.LeaseDuration = 900 * time.Millisecond }, "at least 1s"},
+		{"renew >= truncated lease", func(c *Config) { c.LeaseDuration = 2500 * time.Millisecond; c.RenewDeadline = 2 * time.Second }, "shorter than the lease duration 2s"},
+		{"retry too long", func(c *Config) { c.RetryPeriod = 1800 * time.Millisecond }, "retry period"},
+		{"retry zero", func(c *Config) { c.RetryPeriod = 0 }, "must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig("a")
+			tt.mod(&cfg)
+			_, err := NewElector(cfg, cs.CoordinationV1())
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := NewElector(testConfig("a"), nil); err == nil {
+		t.Error("nil client accepted")
+	}
+}
+
+func TestNewStaticWhenDisabled(t *testing.T) {
+	l, err := New(config.HAConfig{Enabled: false}, Options{
+		Getenv:   func(k string) string { return map[string]string{"POD_NAME": "pod-7"}[k] },
+		Hostname: func() (string, error) { return "host", nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.(*Static); !ok || l.Identity() != "pod-7" {
+		t.Fatalf("got %T identity %q, want *Static pod-7", l, l.Identity())
+	}
+	_, err = New(config.HAConfig{Enabled: true, LeaseName: "x"}, Options{
+		Getenv:   func(string) string { return "" },
+		Hostname: func() (string, error) { return "host", nil },
+	})
+	if err == nil || !strings.Contains(err.Error(), "KUBECONFIG") {
+		t.Fatalf("enabled without cluster or KUBECONFIG: err %v", err)
+	}
+}
+
+func TestEpochIncrementsOnAcquisition(t *testing.T) {
+	old := metav1.NewMicroTime(time.Now().Add(-time.Hour))
+	holder, dur := "gone", int32(1)
+	cs, _ := newFakeClientset(&coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", Annotations: map[string]string{EpochAnnotation: "41"}},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur, RenewTime: &old, AcquireTime: &old},
+	})
+	obs := &recObserver{}
+	cfg := testConfig("a")
+	cfg.Observer = obs
+	e, err := NewElector(cfg, cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	if got := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); got != 42 {
+		t.Fatalf("epoch %d, want 42", got)
+	}
+	l := getLease(t, cs)
+	if l.Annotations[EpochAnnotation] != "42" || *l.Spec.HolderIdentity != "a" {
+		t.Fatalf("lease annotation %q holder %q", l.Annotations[EpochAnnotation], *l.Spec.HolderIdentity)
+	}
+	if !e.Allowed(42) || e.Allowed(41) || e.Allowed(43) || e.Allowed(0) {
+		t.Errorf("fence: 42=%v 41=%v 43=%v 0=%v", e.Allowed(42), e.Allowed(41), e.Allowed(43), e.Allowed(0))
+	}
+	if !e.IsLeader() || e.Epoch() != 42 || e.LeaderIdentity() != "a" {
+		t.Errorf("status %v %d %q", e.IsLeader(), e.Epoch(), e.LeaderIdentity())
+	}
+	// Renewals keep the epoch.
+	rv := l.ResourceVersion
+	eventually(t, 3*time.Second, "a renewal", func() bool { return getLease(t, cs).ResourceVersion != rv })
+	if got := getLease(t, cs).Annotations[EpochAnnotation]; got != "42" {
+		t.Fatalf("renewal changed epoch to %q", got)
+	}
+	r.cancel()
+	recvEpoch(t, r.ended, 5*time.Second, "term end")
+	eventually(t, 5*time.Second, "observer stop", func() bool { return strings.Join(obs.get(), ",") == "lead:42,stop:42" })
+}
+
+func TestCreatesLeaseWithEpochOne(t *testing.T) {
+	cs, _ := newFakeClientset()
+	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	if got := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); got != 1 {
+		t.Fatalf("epoch %d, want 1", got)
+	}
+	if got := getLease(t, cs).Annotations[EpochAnnotation]; got != "1" {
+		t.Fatalf("annotation %q", got)
+	}
+}
+
+func TestBadEpochAnnotationNeverLeads(t *testing.T) {
+	cs, _ := newFakeClientset(&coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", Annotations: map[string]string{EpochAnnotation: "x7"}},
+	})
+	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	// Several acquire attempts (retry 200ms) must all fail.
+	select {
+	case ep := <-r.epochs:
+		t.Fatalf("led with epoch %d over a corrupt annotation", ep)
+	case <-time.After(time.Second):
+	}
+	if got := getLease(t, cs).Annotations[EpochAnnotation]; got != "x7" {
+		t.Fatalf("annotation rewritten to %q", got)
+	}
+}
+
+// The fence closes RenewDeadline after the last renewal started, by the
+// injected clock, even though the term's context is still alive.
+func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
+	cs, broken := newFakeClientset()
+	clk := newFakeClock()
+	cfg := testConfig("a")
+	cfg.Clock = clk
+	e, err := NewElector(cfg, cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
+	broken.Store(true) // no renewal succeeds from here on
+	time.Sleep(300 * time.Millisecond)
+	// any renewal in flight when we broke the client has finished by now
+	if !e.Allowed(ep) {
+		t.Fatal("fence closed before the renew deadline")
+	}
+	clk.Advance(cfg.RenewDeadline - time.Millisecond)
+	if !e.Allowed(ep) {
+		t.Fatal("fence closed 1ms before the renew deadline")
+	}
+	clk.Advance(time.Millisecond)
+	if e.Allowed(ep) {
+		t.Fatal("fence still open at the renew deadline")
+	}
+	// client-go then gives up the term too.
+	recvEpoch(t, r.ended, 5*time.Second, "term end after failed renewals")
+	if e.IsLeader() {
+		t.Error("IsLeader after the term ended")
+	}
+}
+
+// Another writer taking the lease ends the term at the next renewal
+// (conflict), not at the renew deadline; and a later term has a new epoch.
+func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
+	cs, _ := newFakeClientset()
+	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
+	// An operator (or a confused replica) hands the lease to "b", who
+	// then lets it lapse quickly.
+	l := getLease(t, cs)
+	b, one := "b", int32(1)
+	now := metav1.NewMicroTime(time.Now())
+	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = &b, &one, &now
+	l.Annotations[EpochAnnotation] = uintStr(ep + 1)
+	if _, err := cs.CoordinationV1().Leases("trading").Update(context.Background(), l, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	recvEpoch(t, r.ended, 2*time.Second, "term end on conflict")
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("term ended %s after the takeover; want about one retry period", d)
+	}
+	if e.Allowed(ep) {
+		t.Error("fence open after losing the lease")
+	}
+	next := recvEpoch(t, r.epochs, 5*time.Second, "re-acquisition after b's lease lapsed")
+	if next != ep+2 {
+		t.Fatalf("next epoch %d, want %d", next, ep+2)
+	}
+	if e.Allowed(ep) || !e.Allowed(next) {
+		t.Error("fence must allow only the new epoch")
+	}
+}
+
+// Graceful stop: lead returns first, then the lease is released (holder
+// cleared) with the epoch kept for the successor to increment.
+func TestGracefulStopReleasesAfterLeadReturns(t *testing.T) {
+	cs, _ := newFakeClientset()
+	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	holderWhenLeadReturned := make(chan string, 1)
+	leading := make(chan uint64, 1)
+	go func() {
+		done <- e.Run(ctx, func(lctx context.Context, epoch uint64) error {
+			leading <- epoch
+			<-lctx.Done()
+			if e.Allowed(epoch) {
+				t.Error("fence open after the leader context was cancelled")
+			}
+			holderWhenLeadReturned <- *getLease(t, cs).Spec.HolderIdentity
+			return nil
+		})
+	}()
+	ep := recvEpoch(t, leading, 5*time.Second, "leadership")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if h := <-holderWhenLeadReturned; h != "a" {
+		t.Errorf("lease holder %q while lead was finishing; release must wait for it", h)
+	}
+	l := getLease(t, cs)
+	if *l.Spec.HolderIdentity != "" || l.Annotations[EpochAnnotation] != uintStr(ep) {
+		t.Fatalf("after release: holder %q epoch %q", *l.Spec.HolderIdentity, l.Annotations[EpochAnnotation])
+	}
+	if e.IsLeader() || e.Allowed(ep) {
+		t.Error("still leading after Run returned")
+	}
+}
+
+// A lead function that fails ends the term, releases, and Run returns its error.
+func TestLeadErrorIsReturned(t *testing.T) {
+	cs, _ := newFakeClientset()
+	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("engine failed")
+	err = e.Run(context.Background(), func(context.Context, uint64) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run: %v, want %v", err, boom)
+	}
+	if h := *getLease(t, cs).Spec.HolderIdentity; h != "" {
+		t.Errorf("holder %q after failed term, want released", h)
+	}
+}
