@@ -94,42 +94,32 @@ func (s *Server) depth(r *reqCtx) (any, *apiError) {
 	return map[string]levelsJSON{"asks": book.Asks, "bids": book.Bids}, nil
 }
 
-// restKlineIntervals are the REST kline interval enum values (§4.1).
-func restKlineIntervals() []string {
-	return []string{"1m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
+// restKlineTable lists the REST kline intervals (§4.1) in the documented
+// order; a month counts 30 days.
+func restKlineTable() [14]klineInterval {
+	return [14]klineInterval{
+		{"1m", time.Minute}, {"5m", 5 * time.Minute}, {"15m", 15 * time.Minute}, {"30m", 30 * time.Minute},
+		{"1h", time.Hour}, {"2h", 2 * time.Hour}, {"4h", 4 * time.Hour}, {"6h", 6 * time.Hour},
+		{"8h", 8 * time.Hour}, {"12h", 12 * time.Hour}, {"1d", 24 * time.Hour}, {"3d", 72 * time.Hour},
+		{"1w", 7 * 24 * time.Hour}, {"1M", 30 * 24 * time.Hour},
+	}
 }
 
-// restKlineDur is the length of a REST kline interval; a month counts 30 days.
+// restKlineIntervals are the REST kline interval enum values, for the error text.
+func restKlineIntervals() []string {
+	var names []string
+	for _, k := range restKlineTable() {
+		names = append(names, k.name)
+	}
+	return names
+}
+
+// restKlineDur is the length of a REST kline interval.
 func restKlineDur(name string) (time.Duration, bool) {
-	switch name {
-	case "1m":
-		return time.Minute, true
-	case "5m":
-		return 5 * time.Minute, true
-	case "15m":
-		return 15 * time.Minute, true
-	case "30m":
-		return 30 * time.Minute, true
-	case "1h":
-		return time.Hour, true
-	case "2h":
-		return 2 * time.Hour, true
-	case "4h":
-		return 4 * time.Hour, true
-	case "6h":
-		return 6 * time.Hour, true
-	case "8h":
-		return 8 * time.Hour, true
-	case "12h":
-		return 12 * time.Hour, true
-	case "1d":
-		return 24 * time.Hour, true
-	case "3d":
-		return 72 * time.Hour, true
-	case "1w":
-		return 7 * 24 * time.Hour, true
-	case "1M":
-		return 30 * 24 * time.Hour, true
+	for _, k := range restKlineTable() {
+		if k.name == name {
+			return k.dur, true
+		}
 	}
 	return 0, false
 }

@@ -969,89 +969,69 @@ func (s *Server) tpslRequest(r *reqCtx, kind matching.TPSLKind, needSymbol bool)
 	return req, nil
 }
 
-func (s *Server) tpslPlace(r *reqCtx) (any, *apiError) {
-	req, e := s.tpslRequest(r, matching.KindTPSL, true)
+// tpslTarget says which id a TP/SL action needs: place and position-modify act
+// on a position, modify and cancel on an existing TP/SL order.
+type tpslTarget int
+
+const (
+	tpslOnPosition tpslTarget = iota
+	tpslOnOrder
+)
+
+// tpslRun decodes a TP/SL request, answers a missing target id as the real API
+// does (a network error), and runs act on the engine; it returns the TP/SL id.
+func (s *Server) tpslRun(r *reqCtx, kind matching.TPSLKind, needSymbol bool, target tpslTarget,
+	act func(*matching.Engine, matching.TPSLRequest, time.Time) (matching.TPSL, error)) (string, *apiError) {
+	req, e := s.tpslRequest(r, kind, needSymbol)
+	if e != nil {
+		return "", e
+	}
+	if (target == tpslOnPosition && req.PositionID == 0) || (target == tpslOnOrder && req.ID == 0) {
+		return "", errNetwork
+	}
+	var t matching.TPSL
+	var err error
+	s.withEngine(func(en *matching.Engine, now time.Time) { t, err = act(en, req, now) })
+	if err != nil {
+		return "", engineErr(err)
+	}
+	return id(t.ID), nil
+}
+
+// orderIDReply is the {"orderId": ...} answer of the TP/SL endpoints.
+func orderIDReply(orderID string, e *apiError) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if req.PositionID == 0 {
-		return nil, errNetwork
-	}
-	t, err := s.tpslDo(func(en *matching.Engine, now time.Time) (matching.TPSL, error) { return en.PlaceTPSL(req, now) })
-	if err != nil {
-		return nil, engineErr(err)
+	return map[string]string{"orderId": orderID}, nil
+}
+
+func (s *Server) tpslPlace(r *reqCtx) (any, *apiError) {
+	oid, e := s.tpslRun(r, matching.KindTPSL, true, tpslOnPosition, (*matching.Engine).PlaceTPSL)
+	if e != nil {
+		return nil, e
 	}
 	// A list, as TIQ and DEMO Java parse it.
-	return []idPair{{OrderID: id(t.ID)}}, nil
+	return []idPair{{OrderID: oid}}, nil
 }
 
 func (s *Server) tpslPositionPlace(r *reqCtx) (any, *apiError) {
-	req, e := s.tpslRequest(r, matching.KindPositionTPSL, true)
-	if e != nil {
-		return nil, e
-	}
-	if req.PositionID == 0 {
-		return nil, errNetwork
-	}
-	t, err := s.tpslDo(func(en *matching.Engine, now time.Time) (matching.TPSL, error) { return en.PlaceTPSL(req, now) })
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	return map[string]string{"orderId": id(t.ID)}, nil
+	return orderIDReply(s.tpslRun(r, matching.KindPositionTPSL, true, tpslOnPosition, (*matching.Engine).PlaceTPSL))
 }
 
 func (s *Server) tpslModify(r *reqCtx) (any, *apiError) {
-	req, e := s.tpslRequest(r, matching.KindTPSL, false)
-	if e != nil {
-		return nil, e
-	}
-	if req.ID == 0 {
-		return nil, errNetwork
-	}
-	t, err := s.tpslDo(func(en *matching.Engine, now time.Time) (matching.TPSL, error) { return en.ModifyTPSL(req, now) })
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	return map[string]string{"orderId": id(t.ID)}, nil
+	return orderIDReply(s.tpslRun(r, matching.KindTPSL, false, tpslOnOrder, (*matching.Engine).ModifyTPSL))
 }
 
 func (s *Server) tpslPositionModify(r *reqCtx) (any, *apiError) {
-	req, e := s.tpslRequest(r, matching.KindPositionTPSL, true)
-	if e != nil {
-		return nil, e
-	}
-	if req.PositionID == 0 {
-		return nil, errNetwork
-	}
-	t, err := s.tpslDo(func(en *matching.Engine, now time.Time) (matching.TPSL, error) { return en.ModifyTPSL(req, now) })
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	return map[string]string{"orderId": id(t.ID)}, nil
+	return orderIDReply(s.tpslRun(r, matching.KindPositionTPSL, true, tpslOnPosition, (*matching.Engine).ModifyTPSL))
 }
 
 func (s *Server) tpslCancel(r *reqCtx) (any, *apiError) {
-	req, e := s.tpslRequest(r, matching.KindTPSL, true)
-	if e != nil {
-		return nil, e
-	}
-	if req.ID == 0 {
-		return nil, errNetwork
-	}
-	t, err := s.tpslDo(func(en *matching.Engine, now time.Time) (matching.TPSL, error) {
-		return en.CancelTPSL(r.account, req.Symbol, req.ID, now)
-	})
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	return map[string]string{"orderId": id(t.ID)}, nil
-}
-
-func (s *Server) tpslDo(fn func(*matching.Engine, time.Time) (matching.TPSL, error)) (matching.TPSL, error) {
-	var t matching.TPSL
-	var err error
-	s.withEngine(func(en *matching.Engine, now time.Time) { t, err = fn(en, now) })
-	return t, err
+	return orderIDReply(s.tpslRun(r, matching.KindTPSL, true, tpslOnOrder,
+		func(en *matching.Engine, req matching.TPSLRequest, now time.Time) (matching.TPSL, error) {
+			return en.CancelTPSL(req.Account, req.Symbol, req.ID, now)
+		}))
 }
 
 type tpslJSON struct {
