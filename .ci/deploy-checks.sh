@@ -222,7 +222,7 @@ EOF
   kube-controller-manager --kubeconfig "$KUBECONFIG" --authentication-kubeconfig "$KUBECONFIG" \
     --authorization-kubeconfig "$KUBECONFIG" --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 \
     --service-account-private-key-file "$C/sa.key" --use-service-account-credentials=false \
-    --root-ca-file "$C/certs/apiserver.crt" --controllers '*,-nodeipam,-nodelifecycle' \
+    --root-ca-file "$C/certs/apiserver.crt" \
     >"$WORK/kube-controller-manager.log" 2>&1 &
   PIDS+=($!)
   kube-scheduler --kubeconfig "$KUBECONFIG" --authentication-kubeconfig "$KUBECONFIG" \
@@ -279,7 +279,8 @@ EOF
     ns="bitrader-$env"
     # The namespace must exist for server-side dry runs of the namespaced objects.
     kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-    kubectl label namespace "$ns" --overwrite pod-security.kubernetes.io/enforce=restricted >/dev/null
+    kubectl label namespace "$ns" --overwrite pod-security.kubernetes.io/enforce=restricted \
+      pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
     kubectl apply --dry-run=server -f "$WORK/render-$env.yaml" >"$WORK/dryrun-$env.txt" 2>&1 ||
       { cat "$WORK/dryrun-$env.txt" >&2; fail "kubectl apply --dry-run=server of the $env render"; }
     if grep -qi 'warning' "$WORK/dryrun-$env.txt"; then
@@ -313,7 +314,7 @@ EOF
     [[ -n $after && $after != "$before" ]] || fail "$env: a config change did not roll the pods ($before -> $after)"
     # A rollout that cannot become ready (no node matches) must roll back by itself.
     if helm upgrade bitunix-bot "$CHART" -n "$ns" -f "$CHART/values-$env.yaml" "${extra[@]}" \
-      --set image.tag=ci-broken --set config.system.logLevel=warn --set nodeSelector.bitrader/no-such-node=true \
+      --set image.tag=ci-broken --set config.system.logLevel=warn --set-string nodeSelector.bitrader/no-such-node=true \
       --atomic --wait --timeout 15s >"$WORK/helm-$env-atomic.txt" 2>&1; then
       fail "$env: the broken upgrade succeeded; --atomic was not exercised"
     fi
@@ -400,6 +401,9 @@ if enabled docker; then
       { echo "$out" >&2; fail "config validate ($env, the chart's ConfigMap)"; }
     log "$env: config validate OK (image config and chart ConfigMap)"
   done
+  # The daemon's data root is cached between runs: drop superseded images and old build cache.
+  "$DOCKER" image prune -f >/dev/null 2>&1 || true
+  "$DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
 fi
 
 section "all deployment checks passed in $(($(date +%s) - t_start))s"

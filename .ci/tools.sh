@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and builds the real deployment tools that .ci/deploy-checks.sh uses, offline:
-# apt packages (etcd, dockerd, docker-compose, shellcheck) and pinned Go tools (helm, kubeconform,
+# apt packages (etcd, dockerd, docker-compose, shellcheck, busybox-static) and pinned Go tools (helm, kubeconform,
 # kwok, actionlint, tflint, and kube-apiserver/controller-manager/scheduler/kubectl built from the
 # pinned wrapper module deploy/tools/k8s). Everything lands in a VERSIONED cache outside the repo:
 #
@@ -37,6 +37,11 @@ command -v etcd >/dev/null 2>&1 || apt_pkgs+=(etcd-server)
 command -v dockerd >/dev/null 2>&1 || apt_pkgs+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || apt_pkgs+=(docker-compose)
 command -v shellcheck >/dev/null 2>&1 || apt_pkgs+=(shellcheck)
+# busybox-static + ca-certificates make the offline builder base image (docker import).
+[[ -x /bin/busybox ]] || apt_pkgs+=(busybox-static)
+[[ -e /etc/ssl/certs/ca-certificates.crt ]] || apt_pkgs+=(ca-certificates)
+command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
+command -v curl >/dev/null 2>&1 || apt_pkgs+=(curl)
 if ((${#apt_pkgs[@]})); then
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found; need: ${apt_pkgs[*]}"
   log "apt-get install ${apt_pkgs[*]}"
@@ -51,7 +56,7 @@ if ((${#apt_pkgs[@]})); then
     { ((had_policy)) || rm -f "$policy"; die "apt-get install ${apt_pkgs[*]} failed"; }
   ((had_policy)) || rm -f "$policy"
 else
-  log "apt packages present (etcd, dockerd, docker-compose, shellcheck)"
+  log "apt packages present (etcd, dockerd, docker-compose, shellcheck, busybox-static)"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -86,7 +91,7 @@ if [[ ! -e $STAMPS/kwok-stages-$KWOK_VERSION ]]; then
     cp "$f" "$SHARE/kwok-stages/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f")"
   done
   touch "$STAMPS/kwok-stages-$KWOK_VERSION"
-  log "kwok stages copied: $(ls "$SHARE/kwok-stages" | tr '\n' ' ')"
+  log "kwok stages copied into $SHARE/kwok-stages"
 fi
 
 # ---------------------------------------------------------------------------------------------
