@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"os"
 	"time"
+
+	"github.com/bitrader/bitrader/internal/fixed"
 )
 
 // Format is a CSV layout the readers understand.
@@ -385,4 +389,98 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// header maps a CSV header line onto column roles for a reader. roleOf
+// classifies a column name in any case (-1: not used); the first column of a
+// role wins, and col and names receive its position and spelling. It returns
+// the column count and a field buffer that splits only through the last
+// needed column (later columns are counted, not split). A role with no
+// column is ErrHeader naming roleNames[role], followed by hint.
+func (l *lineReader) header(line []byte, roleOf func(column []byte) int, col []int, names, roleNames []string, hint string) (ncols int, fields [][]byte, err error) {
+	fields = make([][]byte, maxColumns)
+	n := splitFields(line, fields)
+	if n > maxColumns {
+		return 0, nil, l.errf("", ErrHeader, "%d columns, more than %d", n, maxColumns)
+	}
+	for i := range col {
+		col[i] = -1
+	}
+	for i, f := range fields[:n] {
+		if role := roleOf(f); role >= 0 && col[role] < 0 {
+			col[role] = i
+			names[role] = string(f)
+		}
+	}
+	need := 0
+	for role, c := range col {
+		if c < 0 {
+			return 0, nil, l.errf("", ErrHeader, "header has no %s column%s", roleNames[role], hint)
+		}
+		need = max(need, c+1)
+	}
+	return n, fields[:need], nil
+}
+
+// split splits a data line into fields, which must number ncols.
+func (l *lineReader) split(line []byte, fields [][]byte, ncols int) error {
+	if n := splitFields(line, fields); n != ncols {
+		return l.errf("", ErrColumns, "%d columns, want %d", n, ncols)
+	}
+	return nil
+}
+
+// timeField parses a time field of the named column.
+func (l *lineReader) timeField(column string, b []byte) (time.Time, error) {
+	t, ok := parseTime(b)
+	if !ok {
+		return t, l.errf(column, ErrTime, "malformed time %q (want epoch ms or RFC 3339)", b)
+	}
+	return t, nil
+}
+
+// numberField parses a numeric field of the named column.
+func (l *lineReader) numberField(column string, b []byte) (fixed.Value, error) {
+	v, err := fixed.ParseBytes(b)
+	if err != nil {
+		return 0, l.errf(column, ErrNumber, "malformed number %q", b)
+	}
+	return v, nil
+}
+
+// records adapts a reader's Next to a range-over-func iterator: it stops at
+// io.EOF and yields a failure once, last, with a zero record.
+func records[T any](next func() (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			v, err := next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+// openFile opens a market data file for a reader; an empty file name (for
+// errors) becomes path and an empty symbol is taken from the file name.
+func openFile(path, what string, file, symbol *string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	if *file == "" {
+		*file = path
+	}
+	if *symbol == "" {
+		*symbol = SymbolFromFileName(path)
+	}
+	return f, nil
 }

@@ -76,23 +76,7 @@ type Source interface {
 // All adapts a Source to a range-over-func iterator. Iteration stops at the
 // end of the stream; a failure other than io.EOF is yielded once with a zero
 // Event.
-func All(src Source) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
-		for {
-			ev, err := src.Next()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				yield(Event{}, err)
-				return
-			}
-			if !yield(ev, nil) {
-				return
-			}
-		}
-	}
-}
+func All(src Source) iter.Seq2[Event, error] { return records(src.Next) }
 
 // Merge time-orders several sources into one stream, for example one
 // generator per symbol. Events with equal timestamps come out in source

@@ -1,10 +1,8 @@
 package marketdata
 
 import (
-	"fmt"
 	"io"
 	"iter"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -75,15 +73,9 @@ func NewKlineReader(r io.Reader, opt KlineOptions) *KlineReader {
 // OpenKlines opens a kline file. An empty opt.File becomes path, and an
 // empty opt.Symbol is taken from a file name like BTCUSDT-1m-2024-01.csv.
 func OpenKlines(path string, opt KlineOptions) (*KlineReader, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path, "klines", &opt.File, &opt.Symbol)
 	if err != nil {
-		return nil, fmt.Errorf("open klines: %w", err)
-	}
-	if opt.File == "" {
-		opt.File = path
-	}
-	if opt.Symbol == "" {
-		opt.Symbol = SymbolFromFileName(path)
+		return nil, err
 	}
 	r := NewKlineReader(f, opt)
 	r.closer = f
@@ -125,19 +117,7 @@ func (r *KlineReader) Format() Format { return r.format }
 func (r *KlineReader) Interval() time.Duration { return r.interval }
 
 // All iterates the remaining klines. A failure is yielded once, last.
-func (r *KlineReader) All() iter.Seq2[trading.Kline, error] {
-	return func(yield func(trading.Kline, error) bool) {
-		for {
-			k, err := r.Next()
-			if err == io.EOF {
-				return
-			}
-			if !yield(k, err) || err != nil {
-				return
-			}
-		}
-	}
-}
+func (r *KlineReader) All() iter.Seq2[trading.Kline, error] { return records(r.Next) }
 
 // Next returns the next kline, or io.EOF at the end.
 func (r *KlineReader) Next() (trading.Kline, error) {
@@ -204,47 +184,29 @@ func (r *KlineReader) start() error {
 }
 
 func (r *KlineReader) header(line []byte) error {
-	fields := make([][]byte, maxColumns)
-	n := splitFields(line, fields)
-	if n > maxColumns {
-		return r.lr.errf("", ErrHeader, "%d columns, more than %d", n, maxColumns)
+	var err error
+	r.ncols, r.fields, err = r.lr.header(line, klineRole, r.col[:], r.names[:], klineRoleNames[:], "")
+	return err
+}
+
+// klineRole classifies a kline header column name.
+func klineRole(column []byte) int {
+	name := lowerASCII(column)
+	switch {
+	case timeColumn(name) && name != "close_time":
+		return kOpenTime
+	case name == "open":
+		return kOpen
+	case name == "high":
+		return kHigh
+	case name == "low":
+		return kLow
+	case name == "close":
+		return kClose
+	case name == "volume" || name == "vol" || name == "base_volume":
+		return kVolume
 	}
-	r.ncols = n
-	r.fields = fields[:n]
-	for i := range r.col {
-		r.col[i] = -1
-	}
-	for i, f := range fields[:n] {
-		name := lowerASCII(f)
-		role := -1
-		switch {
-		case timeColumn(name) && name != "close_time":
-			role = kOpenTime
-		case name == "open":
-			role = kOpen
-		case name == "high":
-			role = kHigh
-		case name == "low":
-			role = kLow
-		case name == "close":
-			role = kClose
-		case name == "volume" || name == "vol" || name == "base_volume":
-			role = kVolume
-		}
-		if role >= 0 && r.col[role] < 0 {
-			r.col[role] = i
-			r.names[role] = string(f)
-		}
-	}
-	need := 0
-	for role, c := range r.col {
-		if c < 0 {
-			return r.lr.errf("", ErrHeader, "header has no %s column", klineRoleNames[role])
-		}
-		need = max(need, c+1)
-	}
-	r.fields = r.fields[:need] // later columns are counted, not split
-	return nil
+	return -1
 }
 
 // row reads and checks one kline.
@@ -258,21 +220,19 @@ func (r *KlineReader) row() (trading.Kline, error) {
 			return trading.Kline{}, err
 		}
 	}
-	if n := splitFields(line, r.fields); n != r.ncols {
-		return trading.Kline{}, r.lr.errf("", ErrColumns, "%d columns, want %d", n, r.ncols)
+	if err := r.lr.split(line, r.fields, r.ncols); err != nil {
+		return trading.Kline{}, err
 	}
 	f := r.fields
-	t, ok := parseTime(f[r.col[kOpenTime]])
-	if !ok {
-		return trading.Kline{}, r.lr.errf(r.names[kOpenTime], ErrTime, "malformed time %q (want epoch ms or RFC 3339)", f[r.col[kOpenTime]])
+	t, err := r.lr.timeField(r.names[kOpenTime], f[r.col[kOpenTime]])
+	if err != nil {
+		return trading.Kline{}, err
 	}
 	var v [kRoles]fixed.Value
 	for role := kOpen; role < kRoles; role++ {
-		x, err := fixed.ParseBytes(f[r.col[role]])
-		if err != nil {
-			return trading.Kline{}, r.lr.errf(r.names[role], ErrNumber, "malformed number %q", f[r.col[role]])
+		if v[role], err = r.lr.numberField(r.names[role], f[r.col[role]]); err != nil {
+			return trading.Kline{}, err
 		}
-		v[role] = x
 	}
 	k := trading.Kline{Symbol: r.opt.Symbol, OpenTime: t, Interval: r.interval,
 		Open: v[kOpen], High: v[kHigh], Low: v[kLow], Close: v[kClose], Volume: v[kVolume]}

@@ -2,13 +2,10 @@ package marketdata
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"iter"
-	"os"
 	"time"
 
-	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/trading"
 )
 
@@ -53,15 +50,9 @@ func NewTradeReader(r io.Reader, opt TradeOptions) *TradeReader {
 // OpenTrades opens a trade file; empty File and Symbol are filled from path
 // as OpenKlines does.
 func OpenTrades(path string, opt TradeOptions) (*TradeReader, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path, "trades", &opt.File, &opt.Symbol)
 	if err != nil {
-		return nil, fmt.Errorf("open trades: %w", err)
-	}
-	if opt.File == "" {
-		opt.File = path
-	}
-	if opt.Symbol == "" {
-		opt.Symbol = SymbolFromFileName(path)
+		return nil, err
 	}
 	r := NewTradeReader(f, opt)
 	r.closer = f
@@ -77,19 +68,7 @@ func (r *TradeReader) Close() error {
 }
 
 // All iterates the remaining trades. A failure is yielded once, last.
-func (r *TradeReader) All() iter.Seq2[trading.Trade, error] {
-	return func(yield func(trading.Trade, error) bool) {
-		for {
-			t, err := r.Next()
-			if err == io.EOF {
-				return
-			}
-			if !yield(t, err) || err != nil {
-				return
-			}
-		}
-	}
-}
+func (r *TradeReader) All() iter.Seq2[trading.Trade, error] { return records(r.Next) }
 
 // Next returns the next trade, or io.EOF at the end.
 func (r *TradeReader) Next() (trading.Trade, error) {
@@ -115,40 +94,24 @@ func (r *TradeReader) header() error {
 	if err != nil {
 		return err
 	}
-	fields := make([][]byte, maxColumns)
-	n := splitFields(line, fields)
-	if n > maxColumns {
-		return r.lr.errf("", ErrHeader, "%d columns, more than %d", n, maxColumns)
+	r.ncols, r.fields, err = r.lr.header(line, tradeRole, r.col[:], r.names[:], tradeRoleNames[:], " (want time,price,qty,side)")
+	return err
+}
+
+// tradeRole classifies a trade header column name.
+func tradeRole(column []byte) int {
+	name := lowerASCII(column)
+	switch {
+	case timeColumn(name):
+		return tTime
+	case name == "price":
+		return tPrice
+	case qtyColumn(name):
+		return tQty
+	case name == "side":
+		return tSide
 	}
-	r.ncols, r.fields = n, fields[:n]
-	r.col = [tRoles]int{-1, -1, -1, -1}
-	for i, f := range fields[:n] {
-		name := lowerASCII(f)
-		role := -1
-		switch {
-		case timeColumn(name):
-			role = tTime
-		case name == "price":
-			role = tPrice
-		case qtyColumn(name):
-			role = tQty
-		case name == "side":
-			role = tSide
-		}
-		if role >= 0 && r.col[role] < 0 {
-			r.col[role] = i
-			r.names[role] = string(f)
-		}
-	}
-	need := 0
-	for role, c := range r.col {
-		if c < 0 {
-			return r.lr.errf("", ErrHeader, "header has no %s column (want time,price,qty,side)", tradeRoleNames[role])
-		}
-		need = max(need, c+1)
-	}
-	r.fields = r.fields[:need] // later columns are counted, not split
-	return nil
+	return -1
 }
 
 func (r *TradeReader) row() (trading.Trade, error) {
@@ -156,21 +119,21 @@ func (r *TradeReader) row() (trading.Trade, error) {
 	if err != nil {
 		return trading.Trade{}, err
 	}
-	if n := splitFields(line, r.fields); n != r.ncols {
-		return trading.Trade{}, r.lr.errf("", ErrColumns, "%d columns, want %d", n, r.ncols)
+	if err := r.lr.split(line, r.fields, r.ncols); err != nil {
+		return trading.Trade{}, err
 	}
 	f := r.fields
-	ts, ok := parseTime(f[r.col[tTime]])
-	if !ok {
-		return trading.Trade{}, r.lr.errf(r.names[tTime], ErrTime, "malformed time %q (want epoch ms or RFC 3339)", f[r.col[tTime]])
-	}
-	price, err := fixed.ParseBytes(f[r.col[tPrice]])
+	ts, err := r.lr.timeField(r.names[tTime], f[r.col[tTime]])
 	if err != nil {
-		return trading.Trade{}, r.lr.errf(r.names[tPrice], ErrNumber, "malformed number %q", f[r.col[tPrice]])
+		return trading.Trade{}, err
 	}
-	qty, err := fixed.ParseBytes(f[r.col[tQty]])
+	price, err := r.lr.numberField(r.names[tPrice], f[r.col[tPrice]])
 	if err != nil {
-		return trading.Trade{}, r.lr.errf(r.names[tQty], ErrNumber, "malformed number %q", f[r.col[tQty]])
+		return trading.Trade{}, err
+	}
+	qty, err := r.lr.numberField(r.names[tQty], f[r.col[tQty]])
+	if err != nil {
+		return trading.Trade{}, err
 	}
 	side, ok := parseSide(f[r.col[tSide]])
 	if !ok {
