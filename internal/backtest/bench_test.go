@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,18 +92,39 @@ func trendConfig() config.Config {
 
 const benchKlines = 20_000
 
+// cpuNow is this process's user+system CPU time: on the shared machine
+// wall-clock rates depend on what else runs, CPU-time rates much less.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports CPU ns per op and ops per CPU-second (unit/cpu-s).
+// The process's CPU includes the GC's, which runs on the other core too.
+func reportCPU(b *testing.B, start time.Duration, ops int, unit string) {
+	cpu := (cpuNow() - start).Seconds()
+	if cpu > 0 && ops > 0 {
+		b.ReportMetric(cpu*1e9/float64(ops), "cpu-ns/op")
+		b.ReportMetric(float64(ops)/cpu, unit+"/cpu-s")
+	}
+}
+
 // BenchmarkEngineKlines: trend strategy, klines already decoded in memory.
 // One op is one kline.
 func BenchmarkEngineKlines(b *testing.B) {
 	ks := genKlines(benchKlines)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuNow()
 	for done := 0; done < b.N; done += benchKlines {
 		n := min(benchKlines, b.N-done)
 		if _, err := RunKlines(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", &sliceKlines{ks: ks[:n]}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	reportCPU(b, cpu0, b.N, "klines")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "klines/s")
 }
 
@@ -123,12 +145,15 @@ func BenchmarkEngineTrades(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuNow()
 	for done := 0; done < b.N; done += n {
 		m := min(n, b.N-done)
 		if _, err := RunTrades(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", &sliceTrades{ts: ts[:m]}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	reportCPU(b, cpu0, b.N, "trades")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "trades/s")
 }
 
@@ -147,6 +172,7 @@ func BenchmarkCSVKlines(b *testing.B) {
 	data := buf.Bytes()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuNow()
 	for done := 0; done < b.N; done += benchKlines {
 		kr := marketdata.NewKlineReader(bytes.NewReader(data), marketdata.KlineOptions{Symbol: "BTCUSDT"})
 		if _, err := RunKlines(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", kr); err != nil {
@@ -155,6 +181,8 @@ func BenchmarkCSVKlines(b *testing.B) {
 	}
 	// One op is one kline: the loop runs a whole file per benchKlines ops.
 	runs := (b.N + benchKlines - 1) / benchKlines
+	b.StopTimer()
+	reportCPU(b, cpu0, runs*benchKlines, "klines")
 	b.ReportMetric(float64(runs*benchKlines)/b.Elapsed().Seconds(), "klines/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(runs*benchKlines), "ns/kline")
 }

@@ -162,6 +162,11 @@ type runner struct {
 
 	bids, asks []trading.Level
 	book       trading.Book
+	// Precomputed ladder shape: level i is tick*i from the touch; the
+	// trade books' sizes grow 35% a level from 1000 lots.
+	tickSteps []fixed.Value
+	growQty   []fixed.Value
+	klines    int
 }
 
 // observer counts what the risk gate and the order manager did and feeds
@@ -238,6 +243,12 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 	if r.fundingRate == 0 {
 		r.fundingRate = DefaultFundingRate
 	}
+	r.tickSteps = make([]fixed.Value, bookLevels)
+	r.growQty = make([]fixed.Value, bookLevels)
+	for i := range bookLevels {
+		r.tickSteps[i] = spec.Tick().MulInt(int64(i))
+		r.growQty[i] = spec.RoundQty(spec.LotStep().MulInt(1000).MulInt(int64(100 + 35*i)).DivInt(100))
+	}
 	r.rec = NewRecorder(bal, opt.Period)
 	r.rep = &Report{Strategy: strat.Name(), Symbol: symbol, Data: opt.Data, Params: opt.Params, Latency: opt.Latency.String()}
 	r.obs = &observer{rec: r.rec, rep: r.rep, breakers: map[string]bool{}}
@@ -270,8 +281,11 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 		Market:     mcfg,
 		Venue:      r.venue,
 		Store:      engine.NewMemStore(),
-		Orders:     ordermanager.Config{Prefix: prefix, Epoch: 1, StartBalance: bal, Observer: omObserver{observer: r.obs}},
-		Observer:   r.obs,
+		// The ledger snapshot is only written at Reconcile/Flush: the store
+		// is memory, and the report comes from the venue and the fills.
+		Orders: ordermanager.Config{Prefix: prefix, Epoch: 1, StartBalance: bal, Observer: omObserver{observer: r.obs},
+			LedgerSnapshotEvery: -1},
+		Observer: r.obs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
@@ -306,21 +320,22 @@ func (r *runner) pre(t time.Time) {
 	}
 }
 
-// setBook fills the reused book with a one-tick-spread ladder around p.
-// The Core and the matching engine copy the levels, so reuse is safe.
+// setBook fills the reused book with a one-tick-spread ladder from bidTop
+// down and askTop up: every level qty, or (grow) the trade books' sizes,
+// 1000 lots growing 35% a level. The Core and the matching engine copy the
+// levels, so reuse is safe.
 func (r *runner) setBook(t time.Time, bidTop, askTop, qty fixed.Value, grow bool) {
-	tick := r.spec.Tick()
-	for i := range bookLevels {
+	bids := r.bids
+	for i, d := range r.tickSteps {
 		q := qty
 		if grow {
-			q = r.spec.RoundQty(qty.MulInt(int64(100 + 35*i)).DivInt(100))
+			q = r.growQty[i]
 		}
-		r.bids[i] = trading.Level{Price: bidTop - tick.MulInt(int64(i)), Qty: q}
-		r.asks[i] = trading.Level{Price: askTop + tick.MulInt(int64(i)), Qty: q}
-	}
-	bids := r.bids
-	for len(bids) > 0 && bids[len(bids)-1].Price <= 0 {
-		bids = bids[:len(bids)-1]
+		r.bids[i] = trading.Level{Price: bidTop - d, Qty: q}
+		r.asks[i] = trading.Level{Price: askTop + d, Qty: q}
+		if bidTop-d <= 0 && len(bids) == bookLevels {
+			bids = r.bids[:i]
+		}
 	}
 	r.book = trading.Book{Symbol: r.symbol, Bids: bids, Asks: r.asks, Time: t}
 }
@@ -375,7 +390,7 @@ func (r *runner) trade(tr trading.Trade) {
 	if tr.Side == trading.Sell {
 		bid, ask = tr.Price, tr.Price+tick
 	}
-	r.setBook(t, bid, ask, r.spec.LotStep().MulInt(1000), true)
+	r.setBook(t, bid, ask, 0, true)
 	r.core.OnBook(r.ctx, t, &r.book)
 	r.core.OnTrade(r.ctx, t, tr)
 	if sec := t.Unix(); sec != r.lastMarkSec {
@@ -397,6 +412,12 @@ func (r *runner) observe(t time.Time) {
 	}
 	if r.rec.Position() != 0 && acct.Margin == 0 {
 		r.liquidated(t)
+	}
+	// Final orders leave the order manager's memory (they stay in the
+	// store), as a long-running bot's would: its open-order view is rebuilt
+	// from what it holds, so it must not grow with history.
+	if r.klines++; r.klines&63 == 0 {
+		r.core.Orders().PruneFinal()
 	}
 	r.rec.Observe(t.UTC(), acct.Equity, r.rec.Position() != 0)
 }

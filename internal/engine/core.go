@@ -132,6 +132,9 @@ type symbolState struct {
 	// the order manager's state may have changed (ordersDirty).
 	orders []strategy.Order
 	open   []trading.Intent // remaining qty per open order, for risk
+	// wants[kind] says whether the strategy acts on that event kind
+	// (strategy.EventFilter); events it ignores are not delivered.
+	wants [strategy.EventTimer + 1]bool
 }
 
 // Core is the trading pipeline. It is not safe for concurrent use: one
@@ -164,6 +167,14 @@ type Core struct {
 	breakers  []risk.BreakerStatus
 	positions []ordermanager.Position
 	fatal     error
+
+	// The last (day, equity) given to the gate's loss breakers: Observe is
+	// a function of those two, so an unchanged pair is not observed again
+	// (a mark without a position, a book, a trade). Cleared whenever the
+	// gate may have changed otherwise (Kill, Resume, Gate()).
+	obsDay   int64
+	obsEq    fixed.Value
+	obsValid bool
 }
 
 // persistedKey is what, when it changes, makes the Core write the risk
@@ -249,6 +260,10 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 			return nil, fmt.Errorf("engine: nil strategy for %s", sym)
 		}
 		s := &symbolState{name: sym, strat: st, mkt: mkt.Symbol(sym)}
+		f, filtered := st.(strategy.EventFilter)
+		for k := range s.wants {
+			s.wants[k] = !filtered || f.Wants(strategy.EventKind(k))
+		}
 		if spec, ok := cfg.Specs[sym]; ok {
 			s.spec = &spec
 		}
@@ -298,7 +313,10 @@ func keyOf(s risk.State) persistedKey {
 func (c *Core) Orders() *ordermanager.Manager { return c.om }
 
 // Gate is the risk gate. Owner goroutine only.
-func (c *Core) Gate() *risk.Gate { return c.gate }
+func (c *Core) Gate() *risk.Gate {
+	c.obsValid = false // the caller may change it
+	return c.gate
+}
 
 // Market is the market state. Owner goroutine only.
 func (c *Core) Market() *market.Market { return c.mkt }
@@ -538,13 +556,29 @@ func (c *Core) refreshOrders() {
 	}
 }
 
-func (c *Core) equity() fixed.Value { return c.om.PnL().Equity }
+func (c *Core) equity() fixed.Value { return c.om.Equity() }
 
 // observeEquity feeds equity to the loss breakers and persists the risk
 // state when a breaker or the day changed.
 func (c *Core) observeEquity() {
-	c.gate.Observe(c.now, c.equity())
+	eq := c.equity()
+	day := unixDay(c.now)
+	if c.obsValid && eq == c.obsEq && day == c.obsDay {
+		return
+	}
+	c.gate.Observe(c.now, eq)
 	c.persistRisk()
+	c.obsDay, c.obsEq, c.obsValid = day, eq, true
+}
+
+// unixDay is the UTC day number of t (as the risk gate counts days).
+func unixDay(t time.Time) int64 {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return d
 }
 
 func (c *Core) persistRisk() {
@@ -608,6 +642,9 @@ func (t storeTap) PutState(k string, v []byte) error    { return t.note(t.Store.
 
 // run gives one event to a symbol's strategy and carries out its output.
 func (c *Core) run(ctx context.Context, s *symbolState, ev strategy.Event) {
+	if int(ev.Kind) < len(s.wants) && !s.wants[ev.Kind] {
+		return
+	}
 	c.refreshOrders()
 	view := strategy.View{Market: s.mkt, Position: s.pos, Equity: c.equity(), Orders: s.orders, Spec: s.spec}
 	out := s.strat.OnEvent(c.now, ev, view)
@@ -680,6 +717,7 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	}
 	st := c.accountState(s)
 	d := c.gate.Check(c.now, in, st)
+	c.obsValid = false // Check observed equity itself
 	c.persistRisk()
 	c.obs.Decision(in.Symbol, d.Verdict, d.Reason)
 	log.Verdict = d.Verdict.String()
@@ -824,6 +862,7 @@ func (c *Core) Kill(now time.Time, reason string) {
 		c.now = now
 	}
 	c.gate.Kill(now, reason)
+	c.obsValid = false
 	c.log.Warn("kill switch engaged", "reason", reason)
 	c.persistRisk()
 }
@@ -835,6 +874,7 @@ func (c *Core) Resume(now time.Time) {
 		c.now = now
 	}
 	c.gate.Resume()
+	c.obsValid = false
 	c.persistRisk()
 	if c.halt.Halted {
 		c.halt = Halt{}
@@ -850,8 +890,12 @@ func (c *Core) Resume(now time.Time) {
 // orders still go through.
 func (c *Core) StopEntries() { c.stopping = true }
 
-// Flush writes the risk state to the store whatever changed (shutdown).
+// Flush writes the risk state and any coalesced ledger changes to the
+// store whatever changed (shutdown).
 func (c *Core) Flush() error {
+	if err := c.om.FlushLedger(); err != nil {
+		return fmt.Errorf("engine flush: %w", err)
+	}
 	st := c.gate.Snapshot()
 	if err := c.saveState(riskStateKey, st); err != nil {
 		return err

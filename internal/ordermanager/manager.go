@@ -74,8 +74,17 @@ type Config struct {
 	LookupTimeout time.Duration
 	// RecentEvents is how many events Status keeps; default 50.
 	RecentEvents int
-	Observer     Observer
-	Logger       *slog.Logger
+	// LedgerSnapshotEvery coalesces the ledger snapshot (positions, fees,
+	// funding, PnL) written to the store. Zero (live) writes it after every
+	// fill and funding payment, because the order record already holds the
+	// filled quantity: a fill booked in memory but not in a snapshot would
+	// not be booked again after a crash. A positive value writes it at most
+	// once per that much event time, plus at FlushLedger and Reconcile;
+	// a negative value only at FlushLedger and Reconcile. Backtests use a
+	// negative value (their store is memory; the venue is the truth).
+	LedgerSnapshotEvery time.Duration
+	Observer            Observer
+	Logger              *slog.Logger
 }
 
 // Manager is the order manager for one account. Methods are safe for
@@ -91,10 +100,17 @@ type Manager struct {
 	orders   map[string]*OrderRecord // open orders plus recent final ones, by key
 	inflight map[string]bool         // client ids with a Place in progress
 	ledger   *Ledger
-	balance  BalanceReport
-	events   []EventLog // ring buffer
-	evNext   int
-	drift    DriftTotals
+	// totals caches ledger.Totals() until the ledger changes (a fill,
+	// funding, a new mark on an open position, reconciliation): equity is
+	// read on every strategy call.
+	totals      PnL
+	totalsOK    bool
+	ledgerDirty bool      // changes not yet in the store's snapshot
+	ledgerSaved time.Time // event time of the last snapshot
+	balance     BalanceReport
+	events      []EventLog // ring buffer
+	evNext      int
+	drift       DriftTotals
 }
 
 // EventLog is one line of the recent-events list shown on /status.
@@ -334,13 +350,59 @@ func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, e
 	}
 	if step.Fill.Qty != 0 || step.Fill.Fee != 0 {
 		m.ledger.ApplyFill(step.Fill)
+		m.ledgerChangedLocked()
 		m.obs.OrderFilled(step.Fill)
-		m.logEvent(key, fmt.Sprintf("fill %s %s @ %s fee %s", step.Fill.Side, step.Fill.Qty, step.Fill.Price, step.Fill.Fee))
-		if err := m.saveLedgerLocked(); err != nil {
+		m.logEvent(key, fillEvent(step.Fill))
+		if err := m.maybeSaveLedgerLocked(); err != nil {
 			return *cur, err
 		}
 	}
 	return *cur, nil
+}
+
+// fillEvent is the recent-events line of a fill, built without fmt.
+func fillEvent(f trading.Fill) string {
+	b := make([]byte, 0, 80)
+	b = append(b, "fill "...)
+	b = append(b, f.Side.String()...)
+	b = append(b, ' ')
+	b = f.Qty.AppendText(b)
+	b = append(b, " @ "...)
+	b = f.Price.AppendText(b)
+	b = append(b, " fee "...)
+	b = f.Fee.AppendText(b)
+	return string(b)
+}
+
+// ledgerChangedLocked notes a ledger change: totals must be recomputed and
+// the snapshot rewritten.
+func (m *Manager) ledgerChangedLocked() {
+	m.totalsOK = false
+	m.ledgerDirty = true
+}
+
+// maybeSaveLedgerLocked writes the snapshot as LedgerSnapshotEvery says.
+func (m *Manager) maybeSaveLedgerLocked() error {
+	every := m.cfg.LedgerSnapshotEvery
+	switch {
+	case every == 0:
+	case every < 0:
+		return nil
+	case m.now().Sub(m.ledgerSaved) < every:
+		return nil
+	}
+	return m.saveLedgerLocked()
+}
+
+// FlushLedger writes the ledger snapshot if it changed since the last one
+// (shutdown, and the Core's Flush).
+func (m *Manager) FlushLedger() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.ledgerDirty {
+		return nil
+	}
+	return m.saveLedgerLocked()
 }
 
 func (m *Manager) saveLedgerLocked() error {
@@ -351,6 +413,8 @@ func (m *Manager) saveLedgerLocked() error {
 	if err := m.store.PutState(ledgerStateKey, b); err != nil {
 		return fmt.Errorf("snapshot ledger: %w", err)
 	}
+	m.ledgerDirty = false
+	m.ledgerSaved = m.now()
 	return nil
 }
 
@@ -401,15 +465,23 @@ func (m *Manager) OnFunding(symbol string, amount fixed.Value) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.ledger.ApplyFunding(symbol, amount)
+	m.ledgerChangedLocked()
 	m.logEvent("", fmt.Sprintf("funding %s %s", symbol, amount))
-	return m.saveLedgerLocked()
+	return m.maybeSaveLedgerLocked()
 }
 
 // OnMark updates a mark price for unrealised PnL (memory only; not worth an
 // fsync per tick).
 func (m *Manager) OnMark(symbol string, price fixed.Value) {
 	m.mu.Lock()
-	m.ledger.SetMark(symbol, price)
+	// Only an open position's mark moves equity; the cache survives the
+	// rest (and the mark is memory-only, so the snapshot is not dirtied).
+	if p, ok := m.ledger.Positions[symbol]; ok && p.Mark != price {
+		if p.Qty != 0 {
+			m.totalsOK = false
+		}
+		p.Mark = price
+	}
 	m.mu.Unlock()
 }
 
@@ -470,7 +542,22 @@ func (m *Manager) Positions() []Position {
 func (m *Manager) PnL() PnL {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.ledger.Totals()
+	return m.totalsLocked()
+}
+
+// Equity is PnL().Equity.
+func (m *Manager) Equity() fixed.Value {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.totalsLocked().Equity
+}
+
+func (m *Manager) totalsLocked() PnL {
+	if !m.totalsOK {
+		m.totals = m.ledger.Totals()
+		m.totalsOK = true
+	}
+	return m.totals
 }
 
 // Status is a snapshot for /status.
@@ -498,7 +585,7 @@ func (m *Manager) Status() Status {
 	}
 	return Status{
 		Prefix: m.cfg.Prefix, Epoch: m.cfg.Epoch,
-		Positions: m.ledger.List(), OpenOrders: m.openLocked(), PnL: m.ledger.Totals(),
+		Positions: m.ledger.List(), OpenOrders: m.openLocked(), PnL: m.totalsLocked(),
 		Balance: m.balance, Drift: m.drift, Recent: recent,
 	}
 }

@@ -282,6 +282,10 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 		}
 	}
 	if changed {
+		m.ledgerChangedLocked()
+	}
+	// Reconciliation is a safe point: write coalesced changes too.
+	if m.ledgerDirty {
 		return m.saveLedgerLocked()
 	}
 	return nil
