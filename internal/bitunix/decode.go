@@ -378,38 +378,42 @@ func (d *PublicDecoder) kline(ch []byte, x *fastjson.Value) error {
 	return fe.err
 }
 
+type intervalSpelling struct {
+	ws, rest string
+	d        time.Duration
+}
+
+// klineIntervals pairs each kline interval's WS channel suffix and REST
+// parameter with its length; "" marks a spelling that API lacks. Months are
+// left out: they have no fixed length.
+func klineIntervals() [14]intervalSpelling {
+	return [14]intervalSpelling{
+		{"1min", "1m", time.Minute}, {"3min", "", 3 * time.Minute}, {"5min", "5m", 5 * time.Minute},
+		{"15min", "15m", 15 * time.Minute}, {"30min", "30m", 30 * time.Minute}, {"60min", "1h", time.Hour},
+		{"2h", "2h", 2 * time.Hour}, {"4h", "4h", 4 * time.Hour}, {"6h", "6h", 6 * time.Hour},
+		{"8h", "8h", 8 * time.Hour}, {"12h", "12h", 12 * time.Hour}, {"1day", "1d", 24 * time.Hour},
+		{"3day", "3d", 72 * time.Hour}, {"1week", "1w", 7 * 24 * time.Hour},
+	}
+}
+
 // klineInterval maps a WS interval suffix (1min … 1month) to a duration;
-// a month is 0 because it has no fixed length.
+// 0 for a month or an unknown suffix.
 func klineInterval(s []byte) time.Duration {
-	switch string(s) {
-	case "1min":
-		return time.Minute
-	case "3min":
-		return 3 * time.Minute
-	case "5min":
-		return 5 * time.Minute
-	case "15min":
-		return 15 * time.Minute
-	case "30min":
-		return 30 * time.Minute
-	case "60min":
-		return time.Hour
-	case "2h":
-		return 2 * time.Hour
-	case "4h":
-		return 4 * time.Hour
-	case "6h":
-		return 6 * time.Hour
-	case "8h":
-		return 8 * time.Hour
-	case "12h":
-		return 12 * time.Hour
-	case "1day":
-		return 24 * time.Hour
-	case "3day":
-		return 72 * time.Hour
-	case "1week":
-		return 7 * 24 * time.Hour
+	for _, k := range klineIntervals() {
+		if k.ws == string(s) {
+			return k.d
+		}
+	}
+	return 0
+}
+
+// restInterval maps a REST interval (1m … 1M) to a duration; 0 for a month
+// or an unknown name.
+func restInterval(s string) time.Duration {
+	for _, k := range klineIntervals() {
+		if k.rest != "" && k.rest == s {
+			return k.d
+		}
 	}
 	return 0
 }

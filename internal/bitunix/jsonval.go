@@ -236,6 +236,20 @@ func listOf(v *fastjson.Value) []*fastjson.Value {
 	return nil
 }
 
+// decodeList decodes each element of a list (or a lone object) with dec. On
+// a failure it returns what was decoded before it, with the error.
+func decodeList[T any](v *fastjson.Value, dec func(*fastjson.Value) (T, error)) ([]T, error) {
+	var out []T
+	for _, x := range listOf(v) {
+		t, err := dec(x)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
 // first returns the first of keys present and not null.
 func first(v *fastjson.Value, keys ...string) *fastjson.Value {
 	for _, k := range keys {

@@ -19,14 +19,9 @@ const pathMarket = "/api/v1/futures/market/"
 func (c *Client) TradingPairs(ctx context.Context, symbols ...string) ([]instrument.Spec, error) {
 	var out []instrument.Spec
 	err := c.get(ctx, pathMarket+"trading_pairs", params{}.set("symbols", strings.Join(symbols, ",")), false, func(v *fastjson.Value) error {
-		for _, x := range listOf(v) {
-			s, err := decodeSpec(x)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		return nil
+		var err error
+		out, err = decodeList(v, decodeSpec)
+		return err
 	})
 	return out, err
 }
@@ -130,38 +125,6 @@ func sortKlines(ks []trading.Kline) {
 	}
 }
 
-func restInterval(s string) time.Duration {
-	switch s {
-	case "1m":
-		return time.Minute
-	case "5m":
-		return 5 * time.Minute
-	case "15m":
-		return 15 * time.Minute
-	case "30m":
-		return 30 * time.Minute
-	case "1h":
-		return time.Hour
-	case "2h":
-		return 2 * time.Hour
-	case "4h":
-		return 4 * time.Hour
-	case "6h":
-		return 6 * time.Hour
-	case "8h":
-		return 8 * time.Hour
-	case "12h":
-		return 12 * time.Hour
-	case "1d":
-		return 24 * time.Hour
-	case "3d":
-		return 72 * time.Hour
-	case "1w":
-		return 7 * 24 * time.Hour
-	}
-	return 0
-}
-
 // FundingRate is the current funding information for a contract.
 // Rate, MaxRate and MinRate are fractions: REST sends percent ("0.01"
 // means 0.0001, §4.1) and this edge converts, so nothing inside bitrader
@@ -210,14 +173,9 @@ func (c *Client) FundingRate(ctx context.Context, symbol string) (FundingRate, e
 func (c *Client) FundingRates(ctx context.Context) ([]FundingRate, error) {
 	var out []FundingRate
 	err := c.get(ctx, pathMarket+"funding_rate/batch", params{}, false, func(v *fastjson.Value) error {
-		for _, x := range listOf(v) {
-			f, err := decodeFunding(x)
-			if err != nil {
-				return err
-			}
-			out = append(out, f)
-		}
-		return nil
+		var err error
+		out, err = decodeList(v, decodeFunding)
+		return err
 	})
 	return out, err
 }

@@ -18,14 +18,9 @@ const (
 func (c *Client) PendingPositions(ctx context.Context, symbol string) ([]Position, error) {
 	var out []Position
 	err := c.get(ctx, pathPosition+"get_pending_positions", params{}.set("symbol", symbol), true, func(v *fastjson.Value) error {
-		for _, it := range listOf(v) {
-			p, err := decodePosition(it)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return nil
+		var err error
+		out, err = decodeList(v, decodePosition)
+		return err
 	})
 	return out, err
 }
@@ -41,14 +36,9 @@ func (c *Client) HistoryPositions(ctx context.Context, q Query) ([]Position, int
 		}
 		n, _ := intOf(x.Get("total"))
 		total = int(n)
-		for _, it := range listOf(x.Get("positionList")) {
-			p, err := decodePosition(it)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return nil
+		var err error
+		out, err = decodeList(x.Get("positionList"), decodePosition)
+		return err
 	})
 	return out, total, err
 }
@@ -128,14 +118,9 @@ func (c *Client) PendingTPSL(ctx context.Context, q Query) ([]TPSLOrder, error) 
 		if x := objectOrFirst(v); x != nil && x.Get("orderList") != nil {
 			list = x.Get("orderList")
 		}
-		for _, it := range listOf(list) {
-			t, err := decodeTPSL(it)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return nil
+		var err error
+		out, err = decodeList(list, decodeTPSL)
+		return err
 	})
 	return out, err
 }

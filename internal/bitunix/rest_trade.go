@@ -338,14 +338,9 @@ func (c *Client) orderList(ctx context.Context, path string, q params) ([]Order,
 			n, _ := intOf(x.Get("total"))
 			total = int(n)
 		}
-		for _, it := range listOf(list) {
-			o, err := decodeOrder(it)
-			if err != nil {
-				return err
-			}
-			out = append(out, o)
-		}
-		return nil
+		var err error
+		out, err = decodeList(list, decodeOrder)
+		return err
 	})
 	return out, total, err
 }
