@@ -163,6 +163,17 @@ func (e *Engine) instr(symbol string) (*instr, error) {
 	return in, nil
 }
 
+// accountOn looks up an account and an instrument together, for the
+// per-symbol settings calls.
+func (e *Engine) accountOn(account, symbol string) (*accountState, *instr, error) {
+	a, err := e.account(account)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := e.instr(symbol)
+	return a, in, err
+}
+
 func (e *Engine) account(id string) (*accountState, error) {
 	a, ok := e.byAcct[id]
 	if !ok {
@@ -281,11 +292,7 @@ func (e *Engine) checkQuiet(a *accountState, in *instr, what string) error {
 // SetLeverage sets a symbol's leverage within the spec's limits
 // (ErrLeverage); refused with open orders or a position on the symbol.
 func (e *Engine) SetLeverage(account, symbol string, leverage int, ts time.Time) error {
-	a, err := e.account(account)
-	if err != nil {
-		return err
-	}
-	in, err := e.instr(symbol)
+	a, in, err := e.accountOn(account, symbol)
 	if err != nil {
 		return err
 	}
@@ -306,11 +313,7 @@ func (e *Engine) SetLeverage(account, symbol string, leverage int, ts time.Time)
 // SetMarginMode sets a symbol's ISOLATION/CROSS mode; refused with open
 // orders or a position on the symbol.
 func (e *Engine) SetMarginMode(account, symbol string, mode MarginMode, ts time.Time) error {
-	a, err := e.account(account)
-	if err != nil {
-		return err
-	}
-	in, err := e.instr(symbol)
+	a, in, err := e.accountOn(account, symbol)
 	if err != nil {
 		return err
 	}
@@ -329,11 +332,7 @@ func (e *Engine) SetMarginMode(account, symbol string, mode MarginMode, ts time.
 
 // Settings returns an account's leverage and margin mode for a symbol.
 func (e *Engine) Settings(account, symbol string) (Settings, error) {
-	a, err := e.account(account)
-	if err != nil {
-		return Settings{}, err
-	}
-	in, err := e.instr(symbol)
+	a, in, err := e.accountOn(account, symbol)
 	if err != nil {
 		return Settings{}, err
 	}

@@ -165,11 +165,7 @@ func (e *Engine) PlaceOrder(req OrderRequest, ts time.Time) (Order, error) {
 		return Order{}, err
 	}
 	var out Order
-	o.snapshot(&out)
-	if o.status.Final() {
-		e.release(o)
-	}
-	e.sweep(ts)
+	e.settle(o, &out, ts)
 	if !out.Status.Final() {
 		if o, ok := e.open[out.ID]; ok { // a sweep may have cancelled it
 			o.snapshot(&out)
@@ -478,6 +474,16 @@ func (e *Engine) finish(o *order, status trading.OrderStatus, ts time.Time) {
 }
 
 // release recycles a final order.
+// settle snapshots o into out, returns o to the pool once it is final (out
+// is then the only copy) and sweeps the triggers the change may have armed.
+func (e *Engine) settle(o *order, out *Order, ts time.Time) {
+	o.snapshot(out)
+	if o.status.Final() {
+		e.release(o)
+	}
+	e.sweep(ts)
+}
+
 func (e *Engine) release(o *order) {
 	*o = order{}
 	e.freeOrders = append(e.freeOrders, o)
@@ -637,11 +643,7 @@ func (e *Engine) ModifyOrder(req ModifyRequest, ts time.Time) (Order, error) {
 		}
 	}
 	var out Order
-	o.snapshot(&out)
-	if o.status.Final() {
-		e.release(o)
-	}
-	e.sweep(ts)
+	e.settle(o, &out, ts)
 	return out, nil
 }
 

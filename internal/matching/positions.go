@@ -619,11 +619,7 @@ func (e *Engine) FlashClose(account string, positionID uint64, ts time.Time) (Or
 		return Order{}, err
 	}
 	var out Order
-	o.snapshot(&out)
-	if o.status.Final() {
-		e.release(o)
-	}
-	e.sweep(ts)
+	e.settle(o, &out, ts)
 	return out, nil
 }
 

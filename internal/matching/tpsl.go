@@ -135,15 +135,7 @@ func (e *Engine) attachTPSL(o *order, p *position, qty fixed.Value, ts time.Time
 
 // endTPSL moves t out of the pending list with status.
 func (e *Engine) endTPSL(t *tpsl, status TPSLStatus, ts time.Time) {
-	in := t.in
-	for i, x := range in.tpsl {
-		if x == t {
-			copy(in.tpsl[i:], in.tpsl[i+1:])
-			in.tpsl[len(in.tpsl)-1] = nil
-			in.tpsl = in.tpsl[:len(in.tpsl)-1]
-			break
-		}
-	}
+	e.endTPSLQuiet(t)
 	t.status = status
 	t.updated = ts
 	var s TPSL
