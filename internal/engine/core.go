@@ -175,6 +175,13 @@ type Core struct {
 	obsDay   int64
 	obsEq    fixed.Value
 	obsValid bool
+	// riskKey is the key of the last full Snapshot persistRisk took; while
+	// the breaker flags and the current UTC day equal it, nothing can need
+	// persisting.
+	riskKey      persistedKey
+	riskKeyValid bool
+	breakerBuf   []risk.BreakerStatus
+	openBuf      []ordermanager.OrderRecord
 }
 
 // persistedKey is what, when it changes, makes the Core write the risk
@@ -314,7 +321,7 @@ func (c *Core) Orders() *ordermanager.Manager { return c.om }
 
 // Gate is the risk gate. Owner goroutine only.
 func (c *Core) Gate() *risk.Gate {
-	c.obsValid = false // the caller may change it
+	c.obsValid, c.riskKeyValid = false, false // the caller may change it
 	return c.gate
 }
 
@@ -369,10 +376,13 @@ func (c *Core) OnBook(ctx context.Context, now time.Time, b *trading.Book) {
 			c.log.Debug("venue book", "symbol", b.Symbol, "err", err)
 		}
 	}
-	c.mkt.OnBook(now, b)
-	if s := c.symbols[b.Symbol]; s != nil {
-		c.run(ctx, s, strategy.Event{Kind: strategy.EventBook, Symbol: s.name})
+	s := c.symbols[b.Symbol]
+	if s == nil {
+		c.mkt.OnBook(now, b)
+		return
 	}
+	s.mkt.OnBook(now, b)
+	c.run(ctx, s, strategy.Event{Kind: strategy.EventBook, Symbol: s.name})
 }
 
 // OnTrade applies a public trade, then runs the strategy on the trade and
@@ -387,11 +397,12 @@ func (c *Core) OnTrade(ctx context.Context, now time.Time, t trading.Trade) {
 			c.log.Debug("venue trade", "symbol", t.Symbol, "err", err)
 		}
 	}
-	closed := c.mkt.OnTrade(now, t)
 	s := c.symbols[t.Symbol]
 	if s == nil {
+		c.mkt.OnTrade(now, t)
 		return
 	}
+	closed := s.mkt.OnTrade(now, t)
 	// Copy: the slice is the market's and the strategy run may not touch
 	// the market, but a queued fill delivery later in this call would.
 	var buf [4]trading.Kline
@@ -414,12 +425,17 @@ func (c *Core) OnMark(ctx context.Context, now time.Time, m trading.MarkPrice) {
 			c.log.Debug("venue mark", "symbol", m.Symbol, "err", err)
 		}
 	}
-	c.mkt.OnMark(now, m)
+	s := c.symbols[m.Symbol]
+	if s != nil {
+		s.mkt.OnMark(now, m)
+	} else {
+		c.mkt.OnMark(now, m)
+	}
 	if m.Mark > 0 {
 		c.om.OnMark(m.Symbol, m.Mark)
 		c.observeEquity()
 	}
-	if s := c.symbols[m.Symbol]; s != nil {
+	if s != nil {
 		c.run(ctx, s, strategy.Event{Kind: strategy.EventMark, Symbol: s.name})
 	}
 }
@@ -507,9 +523,12 @@ func (c *Core) deliverFills(ctx context.Context) {
 	c.dirty = true
 	c.refreshPositions()
 	c.observeEquity()
+	logInfo := c.log.Enabled(ctx, slog.LevelInfo)
 	for _, f := range fills {
-		c.log.Info("fill", "symbol", f.Symbol, "side", f.Side.String(), "qty", f.Qty.String(), "price", f.Price.String(),
-			"fee", f.Fee.String(), "maker", f.Maker, "clientId", f.ClientID)
+		if logInfo { // the arguments allocate even for a discarding handler
+			c.log.Info("fill", "symbol", f.Symbol, "side", f.Side.String(), "qty", f.Qty.String(), "price", f.Price.String(),
+				"fee", f.Fee.String(), "maker", f.Maker, "clientId", f.ClientID)
+		}
 		if s := c.symbols[f.Symbol]; s != nil {
 			c.run(ctx, s, strategy.Event{Kind: strategy.EventFill, Symbol: s.name, Fill: f})
 		}
@@ -540,7 +559,8 @@ func (c *Core) refreshOrders() {
 		s.orders = s.orders[:0]
 		s.open = s.open[:0]
 	}
-	for _, o := range c.om.OpenOrders() {
+	c.openBuf = c.om.AppendOpenOrders(c.openBuf[:0])
+	for _, o := range c.openBuf {
 		s := c.symbols[o.Intent.Symbol]
 		if s == nil {
 			continue
@@ -582,8 +602,30 @@ func unixDay(t time.Time) int64 {
 }
 
 func (c *Core) persistRisk() {
+	// The persisted key changes only with a breaker flag or the gate's day,
+	// which follows the days of the times it is given: a cheap key of the
+	// flags and the current day skips the Snapshot (it allocates) when
+	// neither moved since the last full look.
+	c.breakerBuf = c.gate.Breakers(c.breakerBuf[:0])
+	cheap := persistedKey{day: time.Unix(unixDay(c.now)*86400, 0).UTC()}
+	for _, b := range c.breakerBuf {
+		switch b.Breaker {
+		case risk.BreakerKill:
+			cheap.kill = b.Tripped
+		case risk.BreakerDailyLoss:
+			cheap.daily = b.Tripped
+		case risk.BreakerDrawdown:
+			cheap.dd = b.Tripped
+		}
+	}
+	if c.riskKeyValid && cheap == c.riskKey {
+		return
+	}
 	st := c.gate.Snapshot()
 	k := keyOf(st)
+	// The gate's day never passes the current one and moves only to it, so
+	// once they agree, only a new current day can move it again.
+	c.riskKey, c.riskKeyValid = k, true
 	if k == c.persisted {
 		return
 	}
@@ -737,11 +779,14 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	rec, err := c.om.Submit(ctx, in)
 	log.ClientID = rec.ClientID
 	log.Result = rec.Status.String()
-	if err == nil {
+	switch {
+	case err != nil:
+	case c.log.Enabled(ctx, slog.LevelInfo): // the arguments allocate even for a discarding handler
 		c.log.Info("order placed", "symbol", in.Symbol, "side", in.Side.String(), "type", in.Type.String(),
 			"qty", in.Qty.String(), "price", in.Price.String(), "reduceOnly", in.ReduceOnly, "tag", in.Tag,
 			"clientId", rec.ClientID, "status", rec.Status.String())
-	} else {
+	}
+	if err != nil {
 		log.Result = err.Error()
 		var rej *ordermanager.Rejected
 		if errors.As(err, &rej) {
@@ -862,7 +907,7 @@ func (c *Core) Kill(now time.Time, reason string) {
 		c.now = now
 	}
 	c.gate.Kill(now, reason)
-	c.obsValid = false
+	c.obsValid, c.riskKeyValid = false, false
 	c.log.Warn("kill switch engaged", "reason", reason)
 	c.persistRisk()
 }
@@ -874,7 +919,7 @@ func (c *Core) Resume(now time.Time) {
 		c.now = now
 	}
 	c.gate.Resume()
-	c.obsValid = false
+	c.obsValid, c.riskKeyValid = false, false
 	c.persistRisk()
 	if c.halt.Halted {
 		c.halt = Halt{}

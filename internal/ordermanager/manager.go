@@ -17,7 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -499,20 +500,30 @@ func (m *Manager) OpenOrders() []OrderRecord {
 	return m.openLocked()
 }
 
-func (m *Manager) openLocked() []OrderRecord {
-	var out []OrderRecord
+func (m *Manager) openLocked() []OrderRecord { return m.appendOpenLocked(nil) }
+
+// AppendOpenOrders appends the tracked non-final orders, oldest first, to
+// dst (the engine reuses one buffer instead of allocating per refresh).
+func (m *Manager) AppendOpenOrders(dst []OrderRecord) []OrderRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.appendOpenLocked(dst)
+}
+
+func (m *Manager) appendOpenLocked(dst []OrderRecord) []OrderRecord {
+	n := len(dst)
 	for _, o := range m.orders {
 		if o.Open() {
-			out = append(out, *o)
+			dst = append(dst, *o)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Created.Equal(out[j].Created) {
-			return out[i].ClientID < out[j].ClientID
+	slices.SortFunc(dst[n:], func(a, b OrderRecord) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
 		}
-		return out[i].Created.Before(out[j].Created)
+		return strings.Compare(a.ClientID, b.ClientID)
 	})
-	return out
+	return dst
 }
 
 // Order returns a tracked order by client id (or journaled, if not in
