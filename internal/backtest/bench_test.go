@@ -110,16 +110,21 @@ func reportCPU(b *testing.B, start time.Duration, ops int, unit string) {
 	}
 }
 
-// BenchmarkEngineKlines: trend strategy, klines already decoded in memory.
-// One op is one kline.
-func BenchmarkEngineKlines(b *testing.B) {
+// BenchmarkEngineKlines: trend strategy, klines already decoded in memory,
+// default fill model (ohlc-path). One op is one kline.
+func BenchmarkEngineKlines(b *testing.B) { benchEngineKlines(b, FillOHLCPath) }
+
+// BenchmarkEngineKlinesCandle: the same under FillCandle.
+func BenchmarkEngineKlinesCandle(b *testing.B) { benchEngineKlines(b, FillCandle) }
+
+func benchEngineKlines(b *testing.B, fm FillModel) {
 	ks := genKlines(benchKlines)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuNow()
 	for done := 0; done < b.N; done += benchKlines {
 		n := min(benchKlines, b.N-done)
-		if _, err := RunKlines(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", &sliceKlines{ks: ks[:n]}); err != nil {
+		if _, err := RunKlines(context.Background(), Options{Config: trendConfig(), FillModel: fm}, "BTCUSDT", &sliceKlines{ks: ks[:n]}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -158,7 +163,12 @@ func BenchmarkEngineTrades(b *testing.B) {
 }
 
 // BenchmarkCSVKlines: end to end from CSV bytes (parse, replay, engine).
-func BenchmarkCSVKlines(b *testing.B) {
+func BenchmarkCSVKlines(b *testing.B) { benchCSVKlines(b, FillOHLCPath) }
+
+// BenchmarkCSVKlinesCandle: the same under FillCandle.
+func BenchmarkCSVKlinesCandle(b *testing.B) { benchCSVKlines(b, FillCandle) }
+
+func benchCSVKlines(b *testing.B, fm FillModel) {
 	var buf bytes.Buffer
 	w := marketdata.NewKlineWriter(&buf)
 	for _, k := range genKlines(benchKlines) {
@@ -175,7 +185,7 @@ func BenchmarkCSVKlines(b *testing.B) {
 	cpu0 := cpuNow()
 	for done := 0; done < b.N; done += benchKlines {
 		kr := marketdata.NewKlineReader(bytes.NewReader(data), marketdata.KlineOptions{Symbol: "BTCUSDT"})
-		if _, err := RunKlines(context.Background(), Options{Config: trendConfig()}, "BTCUSDT", kr); err != nil {
+		if _, err := RunKlines(context.Background(), Options{Config: trendConfig(), FillModel: fm}, "BTCUSDT", kr); err != nil {
 			b.Fatal(err)
 		}
 	}

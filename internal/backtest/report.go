@@ -24,6 +24,8 @@ type Report struct {
 	Klines  int64     `json:"klines"`
 	Trades  int64     `json:"trades"` // public trades read (trade files)
 	Latency string    `json:"latency"`
+	// FillModel is set when not the default ohlc-path.
+	FillModel string `json:"fillModel,omitempty"`
 
 	StartBalance fixed.Value `json:"startBalance"`
 	FinalEquity  fixed.Value `json:"finalEquity"`

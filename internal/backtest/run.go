@@ -61,6 +61,9 @@ type Options struct {
 	Balance fixed.Value
 	// FundingRate per funding interval; zero means DefaultFundingRate.
 	FundingRate fixed.Value
+	// FillModel says how klines become market events (default
+	// FillOHLCPath, the simulator's replay model).
+	FillModel FillModel
 	// Period is the return sampling period for Sharpe/Sortino (default 1h).
 	Period time.Duration
 	// Strategy, if set, replaces the configured one (tests: scripted).
@@ -167,6 +170,10 @@ type runner struct {
 	tickSteps []fixed.Value
 	growQty   []fixed.Value
 	klines    int
+
+	// FillCandle: the kline whose candle is delivered at the next open.
+	prev    trading.Kline
+	hasPrev bool
 }
 
 // observer counts what the risk gate and the order manager did and feeds
@@ -251,6 +258,9 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 	}
 	r.rec = NewRecorder(bal, opt.Period)
 	r.rep = &Report{Strategy: strat.Name(), Symbol: symbol, Data: opt.Data, Params: opt.Params, Latency: opt.Latency.String()}
+	if opt.FillModel != FillOHLCPath {
+		r.rep.FillModel = opt.FillModel.String()
+	}
 	r.obs = &observer{rec: r.rec, rep: r.rep, breakers: map[string]bool{}}
 
 	lv, err := local.New(local.Config{Account: "backtest", Balance: bal, Specs: []instrument.Spec{spec},
@@ -354,12 +364,8 @@ func (r *runner) kline(k trading.Kline) {
 	if iv <= 0 {
 		iv = time.Minute
 	}
-	a, b := k.High, k.Low
-	if k.Close > k.Open {
-		a, b = k.Low, k.High
-	}
 	qty := r.spec.RoundQty(k.Volume.DivInt(4)).Max(r.spec.LotStep())
-	prices := [4]fixed.Value{k.Open, a, b, k.Close}
+	prices := klinePath(k)
 	prev := k.Open
 	var t time.Time
 	for i, p := range prices {
@@ -442,6 +448,10 @@ func (r *runner) liquidated(t time.Time) {
 func (r *runner) finish(end time.Time) *Report {
 	if r.started {
 		r.pre(end)
+		if r.hasPrev { // FillCandle: the last kline closes at the end
+			r.core.OnKline(r.ctx, end, r.prev)
+			r.hasPrev = false
+		}
 		r.core.OnTimer(r.ctx, end)
 		r.observe(end)
 	}
@@ -480,7 +490,11 @@ func RunKlines(ctx context.Context, opt Options, symbol string, src KlineSource)
 			continue
 		}
 		r.rep.Klines++
-		r.kline(k)
+		if opt.FillModel == FillCandle {
+			r.klineCandle(k)
+		} else {
+			r.kline(k)
+		}
 		iv := k.Interval
 		if iv <= 0 {
 			iv = time.Minute

@@ -28,6 +28,18 @@ type delayVenue struct {
 	pending []delayed // due times are non-decreasing: decisions come in time order
 	reports []ordermanager.Report
 	deliver func(ordermanager.Report)
+	// lazyBook (FillCandle) is the current book, not yet given to the
+	// matching engine because nothing could match it; it is applied before
+	// the next order reaches the engine.
+	lazyBook *trading.Book
+}
+
+// applyLazyBook gives the matching engine the book it has not seen yet.
+func (d *delayVenue) applyLazyBook() {
+	if b := d.lazyBook; b != nil {
+		d.lazyBook = nil
+		_ = d.ApplyBook(b)
+	}
 }
 
 type delayed struct {
@@ -58,6 +70,7 @@ func (d *delayVenue) flush() {
 // Place sends the order now, or queues it until latency has passed.
 func (d *delayVenue) Place(ctx context.Context, o ordermanager.Order) (ordermanager.Ack, error) {
 	if d.latency <= 0 {
+		d.applyLazyBook()
 		ack, err := d.Venue.Place(ctx, o)
 		d.flush()
 		return ack, err
@@ -72,6 +85,7 @@ func (d *delayVenue) release(ctx context.Context, t time.Time) {
 	for len(d.pending) > 0 && !d.pending[0].due.After(t) {
 		p := d.pending[0]
 		d.pending = d.pending[1:]
+		d.applyLazyBook()
 		if _, err := d.Venue.Place(ctx, p.o); err != nil {
 			// The exchange refused it after the ack: a rejected report, as a
 			// WebSocket push would say.
@@ -134,6 +148,7 @@ func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermana
 // ApplyBook, ApplyTrade and ApplyMark feed the engine (the Core calls them)
 // and pass on the reports they caused.
 func (d *delayVenue) ApplyBook(b *trading.Book) error {
+	d.lazyBook = nil
 	err := d.Venue.ApplyBook(b)
 	d.flush()
 	return err

@@ -315,6 +315,17 @@ func keyOf(s risk.State) persistedKey {
 	return persistedKey{kill: s.Kill.Tripped, daily: s.DailyLoss.Tripped, dd: s.Drawdown.Tripped, day: s.Day}
 }
 
+// OpenOrderCount is how many orders of the traded symbols are open (the
+// strategies' view, rebuilt only after a change). Owner goroutine only.
+func (c *Core) OpenOrderCount() int {
+	c.refreshOrders()
+	n := 0
+	for _, s := range c.order {
+		n += len(s.orders)
+	}
+	return n
+}
+
 // Orders is the order manager (for reconciliation, CancelAll, queries).
 // Call it only from the goroutine that owns the Core.
 func (c *Core) Orders() *ordermanager.Manager { return c.om }
@@ -441,7 +452,8 @@ func (c *Core) OnMark(ctx context.Context, now time.Time, m trading.MarkPrice) {
 }
 
 // OnKline applies a closed kline (backtests from kline files) and runs the
-// strategy on it.
+// strategy on it, then on every longer configured candle it completed
+// (market.Symbol.AggregateKline).
 func (c *Core) OnKline(ctx context.Context, now time.Time, k trading.Kline) {
 	if !c.begin(now) {
 		return
@@ -451,8 +463,16 @@ func (c *Core) OnKline(ctx context.Context, now time.Time, k trading.Kline) {
 		c.log.Debug("kline ignored", "symbol", k.Symbol, "err", err)
 		return
 	}
-	if s := c.symbols[k.Symbol]; s != nil {
-		c.run(ctx, s, strategy.Event{Kind: strategy.EventCandle, Symbol: s.name, Candle: k})
+	s := c.symbols[k.Symbol]
+	if s == nil {
+		return
+	}
+	// Copy: a fill delivered during the first run would reuse the buffer.
+	var buf [4]trading.Kline
+	longer := append(buf[:0], s.mkt.AggregateKline(k)...)
+	c.run(ctx, s, strategy.Event{Kind: strategy.EventCandle, Symbol: s.name, Candle: k})
+	for _, lk := range longer {
+		c.run(ctx, s, strategy.Event{Kind: strategy.EventCandle, Symbol: s.name, Candle: lk})
 	}
 }
 
@@ -606,8 +626,11 @@ func (c *Core) persistRisk() {
 	// which follows the days of the times it is given: a cheap key of the
 	// flags and the current day skips the Snapshot (it allocates) when
 	// neither moved since the last full look.
-	c.breakerBuf = c.gate.Breakers(c.breakerBuf[:0])
 	cheap := persistedKey{day: time.Unix(unixDay(c.now)*86400, 0).UTC()}
+	if c.riskKeyValid && !c.gate.Tripped() && cheap == c.riskKey {
+		return // the common case: nothing tripped, same day
+	}
+	c.breakerBuf = c.gate.Breakers(c.breakerBuf[:0])
 	for _, b := range c.breakerBuf {
 		switch b.Breaker {
 		case risk.BreakerKill:

@@ -263,6 +263,47 @@ func (s *Symbol) OnKline(now time.Time, k trading.Kline) error {
 	return nil
 }
 
+// AggregateKline folds a closed kline into the candles of the configured
+// intervals that are whole multiples of its own, and returns those it
+// completed (the kline ends their interval): 1-minute klines make 5-minute
+// candles closing with the fifth minute, as candles built from the same
+// trades would at the next trade. OnKline must have accepted k. The
+// returned slice is owned by s and valid until its next update.
+func (s *Symbol) AggregateKline(k trading.Kline) []trading.Kline {
+	s.closed = s.closed[:0]
+	if k.Interval <= 0 {
+		return s.closed
+	}
+	end := k.OpenTime.Add(k.Interval)
+	for i := range s.candles {
+		c := &s.candles[i]
+		if c.interval <= k.Interval || c.interval%k.Interval != 0 {
+			continue
+		}
+		start := k.OpenTime.Truncate(c.interval)
+		if c.open && start.After(c.cur.OpenTime) {
+			s.closeCandle(c) // a gap left it unfinished
+		}
+		if !c.open {
+			if c.hasLast && start.Before(c.last.OpenTime.Add(c.interval)) {
+				continue
+			}
+			c.cur = trading.Kline{Symbol: s.symbol, OpenTime: start, Interval: c.interval,
+				Open: k.Open, High: k.High, Low: k.Low, Close: k.Close, Volume: k.Volume}
+			c.open = true
+		} else {
+			c.cur.High = c.cur.High.Max(k.High)
+			c.cur.Low = c.cur.Low.Min(k.Low)
+			c.cur.Close = k.Close
+			c.cur.Volume += k.Volume
+		}
+		if !end.Before(start.Add(c.interval)) {
+			s.closeCandle(c)
+		}
+	}
+	return s.closed
+}
+
 func (s *Symbol) builder(iv time.Duration) *candleBuilder {
 	for i := range s.candles {
 		if s.candles[i].interval == iv {
