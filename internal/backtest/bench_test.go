@@ -59,7 +59,8 @@ func (s *sliceTrades) Next() (trading.Trade, error) {
 // genKlineSource streams n generated klines without holding them.
 type genKlineSource struct {
 	n, i   int
-	steady bool // rise one tick a kline: the trend strategy enters once
+	steady bool // rise one tick a kline: the trend strategy never crosses, stays flat
+	hold   bool // fall for 200 klines, then rise: the trend strategy enters long once and holds
 	t0     time.Time
 	p      fixed.Value
 }
@@ -74,8 +75,13 @@ func (g *genKlineSource) Next() (trading.Kline, error) {
 		g.p, g.t0 = fixed.FromInt(40000), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	step := fixed.FromInt(int64((i*7919)%41) - 20)
-	if g.steady {
+	switch {
+	case g.steady:
 		step = fixed.MustParse("0.1")
+	case g.hold && i < 200:
+		step = fixed.FromInt(-1)
+	case g.hold:
+		step = fixed.MustParse("0.5")
 	}
 	o, c := g.p, g.p+step
 	g.p = c
@@ -241,4 +247,30 @@ func (p *probeSource) Next() (trading.Kline, error) {
 		p.f()
 	}
 	return p.src.Next()
+}
+
+// BenchmarkEngineKlinesQuiet: the trend strategy on a steady rise (flat:
+// it never crosses) and on a fall then a rise (it enters long once and
+// holds), the cases real trends look like more than the choppy series:
+// the floor cost of a kline without trading, and of marking a position.
+func BenchmarkEngineKlinesQuiet(b *testing.B) {
+	for _, market := range []string{"flat", "hold"} {
+		for _, fm := range []FillModel{FillOHLCPath, FillCandle} {
+			b.Run(market+"/fill="+fm.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu0 := cpuNow()
+				for done := 0; done < b.N; done += benchKlines {
+					n := min(benchKlines, b.N-done)
+					src := &genKlineSource{n: n, steady: market == "flat", hold: market == "hold"}
+					if _, err := RunKlines(context.Background(), Options{Config: trendConfig(), FillModel: fm}, "BTCUSDT", src); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				reportCPU(b, cpu0, b.N, "klines")
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "klines/s")
+			})
+		}
+	}
 }

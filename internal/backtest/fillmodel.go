@@ -70,6 +70,20 @@ func (r *runner) hasOrders() bool {
 	return len(r.venue.pending) > 0 || r.core.OpenOrderCount() > 0
 }
 
+// lazyBook is a kline print's book, built only when the matching engine
+// needs it (buildLazyBook).
+type lazyBook struct {
+	t          time.Time
+	price, qty fixed.Value
+}
+
+// buildLazyBook builds r.lazy as the ohlc-path model would: best bid at
+// the print, best ask one tick above, every level qty.
+func (r *runner) buildLazyBook() *trading.Book {
+	r.setBook(r.lazy.t, r.lazy.price, r.lazy.price+r.spec.Tick(), r.lazy.qty, false)
+	return &r.book
+}
+
 // klineCandle replays one kline under FillCandle.
 func (r *runner) klineCandle(k trading.Kline) {
 	iv := k.Interval
@@ -83,8 +97,8 @@ func (r *runner) klineCandle(k trading.Kline) {
 	// it before any order reaches the matching engine) and the mark
 	// (equity, liquidation, funding) move to it.
 	r.pre(t) // orders due now meet the last book before it (delayVenue.release)
-	r.setBook(t, k.Open, k.Open+r.spec.Tick(), qty.MulInt(20), false)
-	r.venue.lazyBook = &r.book
+	r.lazy = lazyBook{t: t, price: k.Open, qty: qty.MulInt(20)}
+	r.venue.lazyPending = true
 	if r.hasOrders() {
 		r.venue.applyLazyBook()
 		_ = r.venue.ApplyTrade(trading.Trade{Symbol: r.symbol, Price: k.Open, Qty: qty, Side: trading.Buy, Time: t})
@@ -110,8 +124,8 @@ func (r *runner) klineCandle(k trading.Kline) {
 		}
 		prev = p
 		r.pre(t)
-		r.setBook(t, p, p+r.spec.Tick(), qty.MulInt(20), false)
-		r.venue.lazyBook = &r.book
+		r.lazy = lazyBook{t: t, price: p, qty: qty.MulInt(20)}
+		r.venue.lazyPending = true
 		if orders {
 			r.venue.applyLazyBook()
 			_ = r.venue.ApplyTrade(trading.Trade{Symbol: r.symbol, Price: p, Qty: qty, Side: side, Time: t})

@@ -174,6 +174,7 @@ type runner struct {
 	// FillCandle: the kline whose candle is delivered at the next open.
 	prev    trading.Kline
 	hasPrev bool
+	lazy    lazyBook
 }
 
 // observer counts what the risk gate and the order manager did and feeds
@@ -269,6 +270,7 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
 	r.venue = newDelayVenue(lv, opt.Latency)
+	r.venue.lazyBook = r.buildLazyBook
 	lv.SetSinks(r.venue.sink, func(sym string, amount fixed.Value) {
 		r.rec.OnFunding(lv.Now().UTC(), amount)
 		r.core.OnFunding(ctx, lv.Now(), sym, amount)

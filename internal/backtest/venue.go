@@ -28,17 +28,18 @@ type delayVenue struct {
 	pending []delayed // due times are non-decreasing: decisions come in time order
 	reports []ordermanager.Report
 	deliver func(ordermanager.Report)
-	// lazyBook (FillCandle) is the current book, not yet given to the
-	// matching engine because nothing could match it; it is applied before
-	// the next order reaches the engine.
-	lazyBook *trading.Book
+	// lazyBook (FillCandle) builds the current book, not yet given to the
+	// matching engine because nothing could match it; lazyPending says it
+	// is owed. It is applied before the next order reaches the engine.
+	lazyBook    func() *trading.Book
+	lazyPending bool
 }
 
 // applyLazyBook gives the matching engine the book it has not seen yet.
 func (d *delayVenue) applyLazyBook() {
-	if b := d.lazyBook; b != nil {
-		d.lazyBook = nil
-		_ = d.ApplyBook(b)
+	if d.lazyPending {
+		d.lazyPending = false
+		_ = d.ApplyBook(d.lazyBook())
 	}
 }
 
@@ -148,7 +149,7 @@ func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermana
 // ApplyBook, ApplyTrade and ApplyMark feed the engine (the Core calls them)
 // and pass on the reports they caused.
 func (d *delayVenue) ApplyBook(b *trading.Book) error {
-	d.lazyBook = nil
+	d.lazyPending = false
 	err := d.Venue.ApplyBook(b)
 	d.flush()
 	return err
