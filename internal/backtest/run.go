@@ -175,6 +175,9 @@ type runner struct {
 	prev    trading.Kline
 	hasPrev bool
 	lazy    lazyBook
+
+	nextFunding   time.Time // matching.NextFunding(lastT), see pre
+	nextFundingOK bool
 }
 
 // observer counts what the risk gate and the order manager did and feeds
@@ -320,8 +323,14 @@ func (r *runner) pre(t time.Time) {
 		r.started, r.lastT = true, t
 		r.rec.Observe(t, r.rec.start, false)
 	}
-	if matching.FundingDue(r.lastT, t, r.fundingIv) {
-		at := matching.NextFunding(r.lastT, r.fundingIv)
+	// matching.FundingDue(r.lastT, t), with the next funding time after
+	// lastT kept until lastT reaches it (it is the same for every lastT
+	// before it).
+	if r.fundingIv > 0 && (!r.nextFundingOK || !r.lastT.Before(r.nextFunding)) {
+		r.nextFunding, r.nextFundingOK = matching.NextFunding(r.lastT, r.fundingIv), true
+	}
+	if r.fundingIv > 0 && t.After(r.lastT) && !r.nextFunding.After(t) {
+		at := r.nextFunding
 		if err := r.venue.ApplyFunding(r.symbol, r.fundingRate, at); err != nil {
 			r.core.OnTimer(r.ctx, at) // keep time moving; the error means no instrument
 		}

@@ -102,3 +102,39 @@ func TestLedgerSnapshotPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestEquityCacheExactOverManyMarks: the cache updated mark by mark stays
+// equal to a fresh sum of the ledger, to the last unit, with awkward
+// prices and two symbols (one short).
+func TestEquityCacheExactOverManyMarks(t *testing.T) {
+	r := newRig(t)
+	for _, f := range []struct {
+		sym  string
+		side trading.Side
+	}{{"BTCUSDT", trading.Buy}, {"ETHUSDT", trading.Sell}} {
+		in := limitBuy("0.0123", "101.37")
+		in.Symbol, in.Side = f.sym, f.side
+		got, err := r.m.Submit(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.m.OnOrderReport(Report{ClientID: got.ClientID, Status: trading.StatusFilled,
+			FilledQty: in.Qty, AvgPrice: in.Price, Fee: fixed.MustParse("0.00000007")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = r.m.Equity() // cache warm: the marks below take the incremental path
+	for i := range 1000 {
+		sym := "BTCUSDT"
+		if i%3 == 0 {
+			sym = "ETHUSDT"
+		}
+		r.m.OnMark(sym, fixed.New(int64(10000+(i*7919)%997), 2)+fixed.New(int64(i%7), 8))
+		r.m.mu.Lock()
+		fresh := r.m.ledger.Totals()
+		r.m.mu.Unlock()
+		if got := r.m.PnL(); got != fresh {
+			t.Fatalf("mark %d: cached %+v, fresh %+v", i, got, fresh)
+		}
+	}
+}

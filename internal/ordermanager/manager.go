@@ -478,8 +478,14 @@ func (m *Manager) OnMark(symbol string, price fixed.Value) {
 	// Only an open position's mark moves equity; the cache survives the
 	// rest (and the mark is memory-only, so the snapshot is not dirtied).
 	if p, ok := m.ledger.Positions[symbol]; ok && p.Mark != price {
-		if p.Qty != 0 {
-			m.totalsOK = false
+		if p.Qty != 0 && m.totalsOK {
+			// Totals sums each position's Unrealized: swapping this one's
+			// old term for its new one keeps the cache exact.
+			d := -p.Unrealized()
+			p.Mark = price
+			d += p.Unrealized()
+			m.totals.Unrealized += d
+			m.totals.Equity += d
 		}
 		p.Mark = price
 	}
