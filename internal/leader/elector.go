@@ -59,7 +59,8 @@ type Elector struct {
 	window time.Duration
 
 	mu      sync.Mutex
-	leading bool      // a term is active (its context not yet cancelled)
+	leading bool // a term is active (its context not yet cancelled)
+	termCtx context.Context
 	epoch   uint64    // epoch of the current or last term
 	renewed time.Time // start of the last successful write of the lease by this term
 	holder  string    // holder last observed on the lease
@@ -108,14 +109,20 @@ func (e *Elector) Allowed(epoch uint64) bool {
 	now := e.clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.leading && epoch != 0 && epoch == e.epoch && now.Sub(e.renewed) < e.window
+	return e.leadingLocked() && epoch != 0 && epoch == e.epoch && now.Sub(e.renewed) < e.window
+}
+
+// leadingLocked also consults the term's context directly, so the fence
+// is shut the instant it is cancelled, not when the AfterFunc has run.
+func (e *Elector) leadingLocked() bool {
+	return e.leading && e.termCtx != nil && e.termCtx.Err() == nil
 }
 
 // IsLeader reports whether a term is active.
 func (e *Elector) IsLeader() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.leading
+	return e.leadingLocked()
 }
 
 // Epoch is the epoch of the current or last term (0 before the first).
@@ -234,6 +241,7 @@ func (e *Elector) startTerm(leaderCtx context.Context) uint64 {
 	e.mu.Lock()
 	epoch := e.epoch
 	e.leading = leaderCtx.Err() == nil
+	e.termCtx = leaderCtx
 	e.mu.Unlock()
 	context.AfterFunc(leaderCtx, func() { e.endTerm(epoch) })
 	e.log.Info("leading", "epoch", epoch)
@@ -289,14 +297,27 @@ func (e *Elector) watchRelease(ctx context.Context, onRelease func()) {
 			}
 			continue
 		}
-		for ev := range w.ResultChan() {
+		e.watchEvents(ctx, w, onRelease)
+		w.Stop()
+	}
+}
+
+func (e *Elector) watchEvents(ctx context.Context, w watch.Interface, onRelease func()) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return
+			}
 			lease, _ := ev.Object.(*coordinationv1.Lease)
 			switch {
 			case ev.Type == watch.Deleted,
-				ev.Type == watch.Modified && lease != nil && (lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == ""):
+				ev.Type == watch.Modified && lease != nil && lease.Name == e.cfg.LeaseName &&
+					(lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == ""):
 				onRelease()
 			}
 		}
-		w.Stop()
 	}
 }

@@ -82,17 +82,21 @@ func newFakeClientset(objs ...runtime.Object) (*fake.Clientset, *atomic.Bool) {
 		if broken.Load() && a.GetVerb() != "watch" {
 			return true, nil, errors.New("connection refused (test)")
 		}
-		u, ok := a.(k8stesting.UpdateAction)
-		if !ok {
-			return false, nil, nil
-		}
-		next := u.GetObject().(*coordinationv1.Lease)
-		cur, err := cs.Tracker().Get(a.GetResource(), a.GetNamespace(), next.Name)
-		if err != nil {
-			return true, nil, err
-		}
-		if cur.(*coordinationv1.Lease).ResourceVersion != next.ResourceVersion {
-			return true, nil, apierrors.NewConflict(a.GetResource().GroupResource(), next.Name, errors.New("resourceVersion changed"))
+		switch a.GetVerb() {
+		case "create":
+			a.(k8stesting.CreateAction).GetObject().(*coordinationv1.Lease).ResourceVersion = "1"
+		case "update":
+			next := a.(k8stesting.UpdateAction).GetObject().(*coordinationv1.Lease)
+			cur, err := cs.Tracker().Get(a.GetResource(), a.GetNamespace(), next.Name)
+			if err != nil {
+				return true, nil, err
+			}
+			rv := cur.(*coordinationv1.Lease).ResourceVersion
+			if rv != next.ResourceVersion {
+				return true, nil, apierrors.NewConflict(a.GetResource().GroupResource(), next.Name, errors.New("resourceVersion changed"))
+			}
+			n, _ := strconv.Atoi(rv)
+			next.ResourceVersion = strconv.Itoa(n + 1)
 		}
 		return false, nil, nil
 	})
@@ -249,7 +253,7 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	old := metav1.NewMicroTime(time.Now().Add(-time.Hour))
 	holder, dur := "gone", int32(1)
 	cs, _ := newFakeClientset(&coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", Annotations: map[string]string{EpochAnnotation: "41"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "41"}},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur, RenewTime: &old, AcquireTime: &old},
 	})
 	obs := &recObserver{}
@@ -301,7 +305,7 @@ func TestCreatesLeaseWithEpochOne(t *testing.T) {
 
 func TestBadEpochAnnotationNeverLeads(t *testing.T) {
 	cs, _ := newFakeClientset(&coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", Annotations: map[string]string{EpochAnnotation: "x7"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "x7"}},
 	})
 	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
 	if err != nil {
