@@ -129,8 +129,21 @@ func (l *epochLock) Update(ctx context.Context, ler rl.LeaderElectionRecord) err
 // release clears the holder, but only if the lease still carries our last
 // write: the update is conditional on its resourceVersion.
 func (l *epochLock) release(ctx context.Context) error {
+	if l.termEpoch == 0 {
+		return errors.New("lease never acquired")
+	}
 	if !l.written || l.lease == nil {
-		return errors.New("lease changed since our last renewal (or was never written)")
+		// A renewal cancelled in flight may still have been applied: the
+		// lease is ours to release only if it still names us and our epoch.
+		lease, err := l.client().Get(ctx, l.e.cfg.LeaseName, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("release lease %s: %w", l.Describe(), err)
+		}
+		epoch, _ := leaseEpoch(lease)
+		if h := lease.Spec.HolderIdentity; h == nil || *h != l.Identity() || epoch != l.termEpoch {
+			return fmt.Errorf("release lease %s: now held by someone else (epoch %d)", l.Describe(), epoch)
+		}
+		l.lease = lease
 	}
 	next := l.lease.DeepCopy()
 	now := metav1.NewMicroTime(l.e.clock.Now())
