@@ -30,6 +30,7 @@ type backtestFlags struct {
 	balance     string
 	fundingRate string
 	period      time.Duration
+	fillModel   string
 	json        bool
 }
 
@@ -43,6 +44,7 @@ func (f *backtestFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.balance, "balance", "", "starting balance in USDT (default sim.startBalance)")
 	fl.StringVar(&f.fundingRate, "funding-rate", "", "funding rate per sim.fundingInterval when the data has none (default 0.0001)")
 	fl.DurationVar(&f.period, "period", time.Hour, "return sampling period for Sharpe and Sortino")
+	fl.StringVar(&f.fillModel, "fill-model", "ohlc-path", "how klines become prices: ohlc-path (four prints per kline, as the simulator replays them) or candle (faster; fills at the next kline's open)")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON (no progress output)")
 }
 
@@ -65,13 +67,17 @@ func (f *backtestFlags) options() (backtest.Options, error) {
 	default:
 		return o, usageError{fmt.Errorf("--format %q: allowed auto, klines, binance, trades", f.format)}
 	}
+	fm, err := backtest.ParseFillModel(f.fillModel)
+	if err != nil {
+		return o, usageError{fmt.Errorf("--fill-model: %w", err)}
+	}
+	o.FillModel = fm
 	if f.latency < 0 {
 		return o, usageError{fmt.Errorf("--latency %s: must not be negative", f.latency)}
 	}
 	if f.period <= 0 {
 		return o, usageError{fmt.Errorf("--period %s: must be positive", f.period)}
 	}
-	var err error
 	if o.From, err = parseWhen(f.from); err != nil {
 		return o, usageError{fmt.Errorf("--from: %w", err)}
 	}
@@ -140,7 +146,7 @@ func (p *progressLine) done() { fmt.Fprint(p.w, "\r\033[K") }
 // error, exit code 2.
 func dataError(err error) error {
 	var pe *marketdata.ParseError
-	if errors.As(err, &pe) || errors.Is(err, os.ErrNotExist) {
+	if errors.As(err, &pe) || errors.Is(err, os.ErrNotExist) || errors.Is(err, backtest.ErrIncompatible) {
 		return usageError{err}
 	}
 	return err

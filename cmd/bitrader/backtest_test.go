@@ -32,7 +32,7 @@ func TestBacktestDataErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			code, _, stderr := run(t, "backtest", "--data", filepath.Join("../../testdata/backtest", tt.file))
+			code, _, stderr := run(t, "backtest", "--data", filepath.Join("../../testdata/backtest", tt.file), "--set", "strategy.trend.interval=1m")
 			if code != exitConfig {
 				t.Fatalf("exit %d, want %d; stderr %s", code, exitConfig, stderr)
 			}
@@ -146,7 +146,17 @@ func TestDataFetchFromSimulator(t *testing.T) {
 		t.Errorf("range %s..%s", ks[0].OpenTime, ks[minutes-1].OpenTime)
 	}
 	// The file backtests.
-	if code, _, stderr := run(t, "backtest", "--data", out, "--json"); code != 0 {
+	if code, _, stderr := run(t, "backtest", "--data", out, "--json", "--set", "strategy.trend.interval=5m"); code != 0 {
 		t.Errorf("backtest of fetched data: exit %d: %s", code, stderr)
+	}
+}
+
+// TestBacktestRefusesFinerCandlesThanData: the development configuration's
+// 5 s trend candles cannot come from 1 m klines; the backtest says so and
+// exits 2 rather than reporting a meaningless result.
+func TestBacktestRefusesFinerCandlesThanData(t *testing.T) {
+	code, _, stderr := run(t, "backtest", "--data", "../../testdata/sample/BTCUSDT-1m.csv")
+	if code != exitConfig || !strings.Contains(stderr, "strategy.trend.interval 5s cannot be built from 1m0s klines") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }

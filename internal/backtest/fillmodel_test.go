@@ -2,9 +2,12 @@ package backtest
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/strategy"
 )
 
 // TestHandComputedCandle is TestHandComputed's script under FillCandle.
@@ -94,6 +97,27 @@ func TestParseFillModel(t *testing.T) {
 		}
 		if tc.ok && tc.in != "" && got.String() != tc.in {
 			t.Errorf("%v.String() = %q, want %q", got, got.String(), tc.in)
+		}
+	}
+}
+
+func TestCandleIntervalMustFitData(t *testing.T) {
+	tests := []struct {
+		iv, data time.Duration
+		ok       bool
+	}{
+		{time.Minute, time.Minute, true},
+		{15 * time.Minute, time.Minute, true},
+		{5 * time.Second, time.Minute, false},
+		{90 * time.Second, time.Minute, false},
+	}
+	for _, tt := range tests {
+		var opt Options
+		opt.Config.Strategy.Name = strategy.NameTrend
+		opt.Config.Strategy.Trend.Interval = tt.iv
+		err := checkCandleInterval(opt, tt.data)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrIncompatible)) {
+			t.Errorf("interval %s on %s data: err = %v, want ok=%v", tt.iv, tt.data, err, tt.ok)
 		}
 	}
 }

@@ -500,6 +500,11 @@ func RunKlines(ctx context.Context, opt Options, symbol string, src KlineSource)
 		if !r.inRange(k.OpenTime) {
 			continue
 		}
+		if r.rep.Klines == 0 {
+			if err := checkCandleInterval(opt, k.Interval); err != nil {
+				return nil, err
+			}
+		}
 		r.rep.Klines++
 		if opt.FillModel == FillCandle {
 			r.klineCandle(k)
@@ -513,6 +518,24 @@ func RunKlines(ctx context.Context, opt Options, symbol string, src KlineSource)
 		end = k.OpenTime.Add(iv)
 	}
 	return r.finish(end), nil
+}
+
+// ErrIncompatible marks a configuration that cannot be backtested on the
+// given data.
+var ErrIncompatible = errors.New("configuration does not fit the data")
+
+// checkCandleInterval refuses a candle strategy whose interval is shorter
+// than the data's klines: candles cannot be built finer than the data, so
+// the backtest would trade on an artefact (or never trade) and mean nothing.
+func checkCandleInterval(opt Options, dataInterval time.Duration) error {
+	if opt.Strategy != nil || opt.Config.Strategy.Name != strategy.NameTrend || dataInterval <= 0 {
+		return nil
+	}
+	if iv := opt.Config.Strategy.Trend.Interval; iv < dataInterval || iv%dataInterval != 0 {
+		return fmt.Errorf("backtest: %w: strategy.trend.interval %s cannot be built from %s klines; use a multiple of %s, e.g. --set strategy.trend.interval=%s",
+			ErrIncompatible, iv, dataInterval, dataInterval, 15*dataInterval)
+	}
+	return nil
 }
 
 // RunTrades backtests a stream of public trades for symbol.
