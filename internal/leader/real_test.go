@@ -248,7 +248,7 @@ func (c *cluster) frozenPlacer(ctx context.Context, n *node, epoch uint64) {
 			case <-tk.C:
 			}
 			if n.e.Allowed(epoch) {
-				c.venue.place(n.id+"(frozen)", epoch)
+				c.venue.place(n.id, epoch)
 			}
 		}
 	}()

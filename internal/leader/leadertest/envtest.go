@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // DefaultToolsDir is where .ci/tools.sh caches the binaries it builds.
@@ -80,6 +82,9 @@ func Start(t testing.TB) *Env {
 	if err != nil {
 		t.Skipf("real API server tests skipped: %v", err)
 	}
+	// controller-runtime warns, with a stack trace, if its global logger
+	// is never set; envtest's own logs are not interesting here.
+	ctrllog.SetLogger(logr.Discard())
 	te := &envtest.Environment{ControlPlaneStartTimeout: 60 * time.Second, ControlPlaneStopTimeout: 30 * time.Second}
 	te.ControlPlane.GetAPIServer().Path = a.APIServer
 	te.ControlPlane.Etcd = &envtest.Etcd{Path: a.Etcd}
