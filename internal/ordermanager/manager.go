@@ -18,8 +18,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
@@ -56,6 +58,7 @@ type Config struct {
 	// Prefix identifies this account/bot in client ids (ValidatePrefix).
 	Prefix string
 	// Epoch is the leadership epoch embedded in client ids; 1 without HA.
+	// SetEpoch changes it when a new term starts.
 	Epoch uint64
 	// Fence is asked before every Place; nil means AlwaysAllow.
 	Fence Fence
@@ -96,6 +99,9 @@ type Manager struct {
 	store Store
 	obs   Observer
 	log   *slog.Logger
+	// epoch is the current term's epoch (cfg.Epoch at start, then
+	// SetEpoch); read once per Submit so id and fence agree.
+	epoch atomic.Uint64
 
 	mu       sync.Mutex
 	orders   map[string]*OrderRecord // open orders plus recent final ones, by key
@@ -157,6 +163,7 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 		ledger:   NewLedger(cfg.StartBalance),
 		events:   make([]EventLog, 0, cfg.RecentEvents),
 	}
+	m.epoch.Store(cfg.Epoch)
 	open, err := store.Orders(true)
 	if err != nil {
 		return nil, fmt.Errorf("ordermanager: restore open orders: %w", err)
@@ -183,6 +190,19 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 }
 
 func (m *Manager) now() time.Time { return m.cfg.Now() }
+
+// SetEpoch sets the leadership epoch for orders submitted from now on (a
+// new term). Client ids carry it, and the fence is asked about it.
+func (m *Manager) SetEpoch(epoch uint64) {
+	if m.epoch.Swap(epoch) != epoch {
+		m.mu.Lock()
+		m.logEvent("", "epoch "+strconv.FormatUint(epoch, 10))
+		m.mu.Unlock()
+	}
+}
+
+// Epoch is the epoch new orders are submitted under.
+func (m *Manager) Epoch() uint64 { return m.epoch.Load() }
 
 // logEvent appends to the ring buffer; m.mu must be held.
 func (m *Manager) logEvent(clientID, what string) {
@@ -221,7 +241,8 @@ func (m *Manager) Submit(ctx context.Context, in trading.Intent) (OrderRecord, e
 	if err := validate(in); err != nil {
 		return OrderRecord{}, fmt.Errorf("submit: %w", err)
 	}
-	if !m.cfg.Fence.Allowed(m.cfg.Epoch) {
+	epoch := m.epoch.Load()
+	if !m.cfg.Fence.Allowed(epoch) {
 		m.obs.OrderSubmitted(Order{Intent: in}, OutcomeFenced)
 		return OrderRecord{}, fmt.Errorf("submit %s %s: %w", in.Symbol, in.Side, ErrFenced)
 	}
@@ -231,8 +252,8 @@ func (m *Manager) Submit(ctx context.Context, in trading.Intent) (OrderRecord, e
 	m.mu.Lock()
 	rec, err := m.store.CreateOrder(m.cfg.Prefix, func(seq uint64) (journal.OrderRecord, error) {
 		return journal.OrderRecord{
-			ClientID: FormatClientID(m.cfg.Prefix, m.cfg.Epoch, seq),
-			Epoch:    m.cfg.Epoch, Seq: seq, Intent: in,
+			ClientID: FormatClientID(m.cfg.Prefix, epoch, seq),
+			Epoch:    epoch, Seq: seq, Intent: in,
 			Status: trading.StatusPending, Created: now, Updated: now,
 		}, nil
 	})
@@ -253,7 +274,7 @@ func (m *Manager) Submit(ctx context.Context, in trading.Intent) (OrderRecord, e
 
 	// The fence is checked again immediately before the wire: leadership may
 	// have been lost while journaling.
-	if !m.cfg.Fence.Allowed(m.cfg.Epoch) || ctx.Err() != nil {
+	if !m.cfg.Fence.Allowed(epoch) || ctx.Err() != nil {
 		cause := ErrFenced
 		outcome := OutcomeFenced
 		if ctx.Err() == nil {
@@ -601,7 +622,7 @@ func (m *Manager) Status() Status {
 		recent = append(recent, m.events...)
 	}
 	return Status{
-		Prefix: m.cfg.Prefix, Epoch: m.cfg.Epoch,
+		Prefix: m.cfg.Prefix, Epoch: m.epoch.Load(),
 		Positions: m.ledger.List(), OpenOrders: m.openLocked(), PnL: m.totalsLocked(),
 		Balance: m.balance, Drift: m.drift, Recent: recent,
 	}

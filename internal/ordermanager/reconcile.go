@@ -109,6 +109,12 @@ func (m *Manager) Reconcile(ctx context.Context) (ReconcileResult, error) {
 				res.IgnoredForeign++
 				continue
 			case ForeignCancel:
+				// Cancelling changes the account: only the active trader
+				// may (a standby reconciles read-only).
+				if !m.cfg.Fence.Allowed(m.epoch.Load()) {
+					res.IgnoredForeign++
+					continue
+				}
 				if err := m.venue.Cancel(ctx, OrderRef{Symbol: r.Symbol, ClientID: r.ClientID, OrderID: r.OrderID}); err != nil {
 					res.Errors = append(res.Errors, fmt.Errorf("cancel foreign order %s: %w", r.OrderID, err))
 				} else {
