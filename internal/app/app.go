@@ -1,9 +1,14 @@
 // Package app assembles a running bot from its parts and runs them as one
 // group (Prometheus style): the HTTP server, the engine and, in
 // development, the embedded simulator. The first error or signal stops them
-// all, in a known order: engine first (stop entries, cancel open orders,
-// flush) while the exchange is still reachable, then the HTTP server, then
-// the simulator, then the journal is closed.
+// all, in a known order: engine first (stop entries, cancel open orders if
+// leading, flush) while the exchange is still reachable, then leadership is
+// released (a standby takes over at once), then the HTTP server, then the
+// simulator, then the journal is closed.
+//
+// Every replica runs the engine (warm standby: market data, market state,
+// strategies, read-only reconciliation); only the leader's term opens the
+// submit path (leader.Leader.Run calls engine.Runner.Lead).
 package app
 
 import (
@@ -25,6 +30,7 @@ import (
 	"github.com/bitrader/bitrader/internal/httpapi"
 	"github.com/bitrader/bitrader/internal/instrument"
 	"github.com/bitrader/bitrader/internal/journal"
+	"github.com/bitrader/bitrader/internal/leader"
 	"github.com/bitrader/bitrader/internal/market"
 	"github.com/bitrader/bitrader/internal/metrics"
 	"github.com/bitrader/bitrader/internal/ordermanager"
@@ -74,11 +80,15 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.OrderObserver == nil {
 		opts.OrderObserver = bot
 	}
-	// Without leader election this process is the only trader: it leads,
-	// in epoch 1, from the start.
-	bot.Leader(true, 1)
+	// Without ha.enabled this is leader.Static: it leads, in epoch 1, from
+	// the start. The observer keeps the role and epoch metrics current.
+	ldr, err := leader.New(cfg.HA, leader.Options{Observer: bot, Logger: log})
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
 	log.Info("bitrader starting", "environment", cfg.Environment, "version", opts.Build.Version,
-		"dryRun", cfg.Trading.DryRun, "symbols", cfg.Trading.Symbols, "strategy", cfg.Strategy.Name)
+		"dryRun", cfg.Trading.DryRun, "symbols", cfg.Trading.Symbols, "strategy", cfg.Strategy.Name,
+		"ha", cfg.HA.Enabled, "identity", ldr.Identity())
 
 	// The simulator outlives the engine so shutdown can still cancel orders.
 	simCtx, stopSim := context.WithCancel(context.WithoutCancel(ctx))
@@ -117,7 +127,7 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	log.Info("journal open", "path", path)
 
-	eng, err := build(ctx, cfg, opts, log, client, ep, specs, jr, bot)
+	eng, err := build(ctx, cfg, opts, log, client, ep, specs, jr, bot, ldr)
 	if err != nil {
 		return err
 	}
@@ -126,7 +136,7 @@ func Run(ctx context.Context, opts Options) error {
 	if addr == "" {
 		addr = net.JoinHostPort(cfg.System.ListenAddress, strconv.Itoa(cfg.System.MetricsPort))
 	}
-	srv := httpapi.New(httpapi.Config{Addr: addr, Registry: reg, Readiness: eng, Status: eng, Kill: eng,
+	srv := httpapi.New(httpapi.Config{Addr: addr, Registry: reg, Readiness: eng, Status: statusWithLeader{eng, ldr}, Kill: eng,
 		Token: cfg.Secrets.AdminToken, Logger: log.With("component", "http")})
 	if err := srv.Listen(); err != nil {
 		return err
@@ -141,10 +151,16 @@ func Run(ctx context.Context, opts Options) error {
 	defer stopEngine()
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
+	// Leadership outlives the engine: a leader's engine shuts down (and
+	// cancels its orders) while still leading, then the lease is released.
+	leadCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLeading()
 	engErr := make(chan error, 1)
 	httpErr := make(chan error, 1)
+	leadErr := make(chan error, 1)
 	go func() { engErr <- eng.Run(engCtx) }()
 	go func() { httpErr <- srv.Run(httpCtx) }()
+	go func() { leadErr <- ldr.Run(leadCtx, eng.Lead) }()
 
 	var first error
 	engineDone := false
@@ -159,6 +175,13 @@ func Run(ctx context.Context, opts Options) error {
 		first = fmt.Errorf("http: %w", err)
 		httpErr <- nil
 		log.Error("http server stopped", "err", err)
+	case err := <-leadErr:
+		if err == nil {
+			err = errors.New("stopped campaigning")
+		}
+		first = fmt.Errorf("leader election: %w", err)
+		leadErr <- nil
+		log.Error("leader election stopped", "err", err)
 	}
 	stopEngine()
 	if !engineDone {
@@ -174,6 +197,15 @@ func Run(ctx context.Context, opts Options) error {
 				first = errors.New("engine shutdown timed out")
 			}
 		}
+	}
+	stopLeading()
+	select {
+	case err := <-leadErr:
+		if err != nil && first == nil {
+			first = fmt.Errorf("leader election: %w", err)
+		}
+	case <-time.After(5 * time.Second):
+		log.Error("leadership not released in time")
 	}
 	stopHTTP()
 	if err := <-httpErr; err != nil && first == nil {
@@ -256,7 +288,7 @@ func loadSpecs(ctx context.Context, c *bitunix.Client, symbols []string) (map[st
 
 // build makes the venue, the Core and the Runner.
 func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, client *bitunix.Client,
-	ep endpoint, specs map[string]instrument.Spec, jr *journal.Journal, wsObs bitunix.Observer) (*engine.Runner, error) {
+	ep endpoint, specs map[string]instrument.Spec, jr *journal.Journal, wsObs bitunix.Observer, ldr leader.Leader) (*engine.Runner, error) {
 	syms := cfg.Trading.Symbols
 	var venue ordermanager.Venue
 	var paper *local.Venue
@@ -277,8 +309,12 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		paper, venue = v, v
 		log.Info("dry run: orders fill on the local paper venue, never on the exchange", "balance", bal.String())
 	} else {
-		if err := configureAccount(ctx, cfg, client, log); err != nil {
-			return nil, err
+		// With HA only a leader may change the account: each term starts
+		// by configuring it (BeginTerm below).
+		if !cfg.HA.Enabled {
+			if err := configureAccount(ctx, cfg, client, log); err != nil {
+				return nil, err
+			}
 		}
 		venue = exchange.New(client, cfg.Trading.MarginCoin, syms)
 	}
@@ -310,9 +346,12 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	}
 	core, err := engine.NewCore(engine.CoreConfig{
 		Strategies: strats, Specs: specs, Limits: cfg.Risk, Market: mcfg, Venue: venue, Store: jr,
-		Orders: ordermanager.Config{Prefix: cfg.Trading.ClientIDPrefix, Epoch: 1, Foreign: foreign, StartBalance: start,
-			Observer: opts.OrderObserver, Logger: log.With("component", "orders")},
+		// The leader is the fence: every Place is re-checked against the
+		// lease and the term's epoch at the moment of sending.
+		Orders: ordermanager.Config{Prefix: cfg.Trading.ClientIDPrefix, Epoch: ldr.Epoch(), Fence: ldr, Foreign: foreign,
+			StartBalance: start, Observer: opts.OrderObserver, Logger: log.With("component", "orders")},
 		Observer: opts.Observer, Logger: log.With("component", "engine"), Stopwatch: time.Now,
+		Standby: cfg.HA.Enabled,
 	})
 	if err != nil {
 		return nil, err
@@ -324,6 +363,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed {
 			return bitunix.NewPublicStream(bitunix.WSConfig{PublicURL: ep.publicWS, Observer: wsObs, Logger: log.With("component", "ws-public")}, h)
 		},
+	}
+	if cfg.HA.Enabled && paper == nil {
+		rc.BeginTerm = func(ctx context.Context) error { return configureAccount(ctx, cfg, client, log) }
 	}
 	if paper != nil {
 		// The paper venue reports synchronously inside Core calls, on the
@@ -356,4 +398,34 @@ func configureAccount(ctx context.Context, cfg config.Config, c *bitunix.Client,
 		log.Info("account configured", "symbol", s, "leverage", cfg.Trading.Leverage, "marginMode", cfg.Trading.MarginMode)
 	}
 	return nil
+}
+
+// statusWithLeader is /status: the engine's document plus the "leader"
+// section (role, epoch, identity, the lease holder).
+type statusWithLeader struct {
+	eng *engine.Runner
+	ldr leader.Leader
+}
+
+type statusDoc struct {
+	*engine.Status
+	Leader leader.Status `json:"leader"`
+}
+
+func (s statusWithLeader) Status() any {
+	ls := leader.StatusOf(s.ldr)
+	switch st := s.eng.Status().(type) {
+	case engine.Status:
+		return statusDoc{Status: &st, Leader: ls}
+	case *engine.Status:
+		return statusDoc{Status: st, Leader: ls}
+	case map[string]string:
+		out := map[string]any{"leader": ls}
+		for k, v := range st {
+			out[k] = v
+		}
+		return out
+	default:
+		return st
+	}
 }

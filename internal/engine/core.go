@@ -71,6 +71,10 @@ type CoreConfig struct {
 	Stopwatch func() time.Time
 	// RecentDecisions is how many decisions Status keeps; default 50.
 	RecentDecisions int
+	// Standby starts the Core with its submit path shut (HA: a replica is
+	// a warm standby until Lead). False (backtests, single replica) leads
+	// from the start under the callers' contexts.
+	Standby bool
 }
 
 // DecisionLog is one intent and what became of it, for /status.
@@ -103,6 +107,7 @@ type Status struct {
 	Time       time.Time                 `json:"time"`
 	Halt       Halt                      `json:"halt"`
 	Stopping   bool                      `json:"stopping,omitempty"`
+	Leading    bool                      `json:"leading"` // submit path open
 	Breakers   []risk.BreakerStatus      `json:"breakers"`
 	Equity     fixed.Value               `json:"equity"`
 	DailyPnL   fixed.Value               `json:"dailyPnl"`
@@ -167,6 +172,14 @@ type Core struct {
 	breakers  []risk.BreakerStatus
 	positions []ordermanager.Position
 	fatal     error
+
+	// Leadership (design invariant 1). standby shuts the submit and cancel
+	// paths; term, when set, is the leadership context every order goes
+	// out under, so losing leadership stops submission even before the
+	// owner has processed Unlead.
+	standby    bool
+	standbyWhy string
+	term       context.Context
 
 	// The last (day, equity) given to the gate's loss breakers: Observe is
 	// a function of those two, so an unchanged pair is not observed again
@@ -246,6 +259,7 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 		cfg: cfg, log: cfg.Logger, obs: cfg.Observer, venue: cfg.Venue, store: cfg.Store,
 		gate: gate, mkt: mkt, symbols: map[string]*symbolState{}, cancels: map[string]bool{},
 		decisions: make([]DecisionLog, 0, cfg.RecentDecisions), dirty: true,
+		standby: cfg.Standby, standbyWhy: "standby: not the leader",
 	}
 	c.feed, _ = cfg.Venue.(MarketFeed)
 	ocfg := cfg.Orders
@@ -725,8 +739,8 @@ func (c *Core) run(ctx context.Context, s *symbolState, ev strategy.Event) {
 }
 
 func (c *Core) cancel(ctx context.Context, clientID string) {
-	if c.cancels[clientID] {
-		return
+	if c.cancels[clientID] || !c.Leading() {
+		return // a standby changes nothing on the account
 	}
 	o, err := c.om.Order(clientID)
 	if err != nil || !o.Open() {
@@ -759,6 +773,19 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	if in.Symbol == "" {
 		in.Symbol = s.name
 		log.Symbol = s.name
+	}
+	if !c.Leading() {
+		why := c.standbyWhy
+		if !c.standby {
+			why = "leadership lost"
+		}
+		log.Verdict, log.Reason = risk.Refuse.String(), why
+		c.obs.Decision(in.Symbol, risk.Refuse, risk.ReasonNone)
+		c.logDecision(log)
+		return
+	}
+	if c.term != nil {
+		ctx = c.term // orders go out only under the leadership context
 	}
 	// Halts (drift, shutdown, a fatal journal error) stop new exposure;
 	// closing risk stays possible, and still passes the gate.
@@ -894,8 +921,10 @@ func (c *Core) Reconcile(ctx context.Context, now time.Time) (ordermanager.Recon
 	c.refreshPositions()
 	c.observeEquity()
 	c.obs.Reconciled(res, c.stopwatch().Sub(start), err)
+	// A standby (and a new leader reconciling before its first order)
+	// takes the venue's word: differences are the leader's doing.
 	for _, d := range res.Drifts {
-		if d.Unexplained() {
+		if d.Unexplained() && c.Leading() {
 			c.Halt(now, fmt.Sprintf("unexplained drift: %s %s %s (local %s, venue %s)", d.Kind, d.Symbol, d.ClientID, d.Local, d.Venue))
 			break
 		}
@@ -954,6 +983,33 @@ func (c *Core) Resume(now time.Time) {
 	c.log.Info("trading resumed")
 }
 
+// Lead opens the submit path for a leadership term: orders go out under
+// term (cancelled the moment leadership is lost) with epoch in their client
+// ids. The caller reconciles with the venue first. Owner goroutine only.
+func (c *Core) Lead(term context.Context, epoch uint64) {
+	c.om.SetEpoch(epoch)
+	c.term = term
+	c.standby = false
+	c.log.Info("leading: submissions enabled", "epoch", epoch)
+}
+
+// Unlead shuts the submit path at once (leadership lost or given up):
+// intents are refused with reason as the decision's reason. Owner goroutine
+// only.
+func (c *Core) Unlead(reason string) {
+	wasLeading := c.Leading()
+	c.standby, c.standbyWhy, c.term = true, reason, nil
+	if wasLeading {
+		c.log.Info("standby: submissions disabled", "reason", reason, "epoch", c.om.Epoch())
+	}
+}
+
+// Leading reports whether the submit path is open: not a standby and the
+// term, if any, not over. Owner goroutine only.
+func (c *Core) Leading() bool {
+	return !c.standby && (c.term == nil || c.term.Err() == nil)
+}
+
 // StopEntries refuses every new entry from now on (shutdown); reducing
 // orders still go through.
 func (c *Core) StopEntries() { c.stopping = true }
@@ -978,7 +1034,7 @@ func (c *Core) Status() Status {
 	st := c.gate.Snapshot()
 	eq := c.equity()
 	s := Status{
-		Time: c.now, Halt: c.halt, Stopping: c.stopping, Equity: eq,
+		Time: c.now, Halt: c.halt, Stopping: c.stopping, Leading: c.Leading(), Equity: eq,
 		Breakers:   c.gate.Breakers(nil),
 		Orders:     c.om.Status(),
 		Strategies: map[string]string{},

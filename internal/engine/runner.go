@@ -46,9 +46,11 @@ type RunnerConfig struct {
 	CancelOnShutdown bool
 	// ShutdownTimeout bounds the shutdown work; default 10s.
 	ShutdownTimeout time.Duration
-	// Leading reports whether this process is the active trader; nil
-	// means always (single replica, no HA yet).
-	Leading func() bool
+	// BeginTerm runs at the start of every leadership term, before the
+	// takeover reconciliation and the first order (setting leverage and
+	// margin mode: only the leader changes the account). An error ends the
+	// term: Lead returns it. Nil means nothing to do.
+	BeginTerm func(ctx context.Context) error
 	// Clock is the wall clock (events are stamped with it); default
 	// time.Now.
 	Clock    func() time.Time
@@ -72,10 +74,25 @@ type Runner struct {
 	private chan privateMsg
 	cmds    chan func(*Core)
 	recon   chan string   // reconcile requests with the reason
+	terms   chan termMsg  // leadership transitions (Lead)
 	done    chan struct{} // closed when the loop exits: stream handlers stop waiting
 
 	pubUp, privUp, reconciled, running atomic.Bool
 	lastStatus                         atomic.Pointer[Status]
+
+	// pending is a term won but not yet trading: submissions open only
+	// after a successful reconciliation. Engine goroutine only.
+	pending *termMsg
+}
+
+// termMsg starts a term (ctx, epoch) or, with end set, ends it. done
+// receives the start's error (nil once submissions are enabled) or is
+// closed when the end has been applied.
+type termMsg struct {
+	ctx   context.Context
+	epoch uint64
+	end   bool
+	done  chan error
 }
 
 type marketMsg struct {
@@ -114,9 +131,6 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	if cfg.Leading == nil {
-		cfg.Leading = func() bool { return true }
-	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -130,7 +144,8 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg: cfg, core: cfg.Core, log: cfg.Logger, obs: cfg.Observer,
 		free: make(chan *marketMsg, marketBuffers), work: make(chan *marketMsg, marketBuffers),
 		private: make(chan privateMsg, 1024), cmds: make(chan func(*Core), 16), recon: make(chan string, 4),
-		done: make(chan struct{}),
+		terms: make(chan termMsg),
+		done:  make(chan struct{}),
 	}
 	for range marketBuffers {
 		r.free <- &marketMsg{}
@@ -138,8 +153,9 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	return r, nil
 }
 
-// Ready is nil when the streams are connected, the last reconciliation
-// succeeded and this process leads; else the reason it is not ready.
+// Ready is nil when the streams are connected and the last reconciliation
+// succeeded: a standby in that state is ready to lead (a rollout may
+// proceed); else the reason it is not ready.
 func (r *Runner) Ready() error {
 	switch {
 	case !r.running.Load():
@@ -150,8 +166,6 @@ func (r *Runner) Ready() error {
 		return errors.New("private account stream not connected")
 	case !r.reconciled.Load():
 		return errors.New("not reconciled with the exchange")
-	case !r.cfg.Leading():
-		return errors.New("not the leader")
 	}
 	return nil
 }
@@ -170,6 +184,75 @@ func (r *Runner) do(ctx context.Context, f func(*Core)) error {
 	case <-ctx.Done():
 		return fmt.Errorf("engine busy: %w", ctx.Err())
 	}
+}
+
+// Lead is the leader.Leader's lead function: it trades for one leadership
+// term. On the engine goroutine it runs BeginTerm, reconciles with the
+// venue (orders by client-id prefix, positions, balance) and only then
+// opens the submit path under term with epoch in every client id. When
+// term is cancelled the Core refuses at once (it checks term itself);
+// Lead then has the engine goroutine shut the path and returns only after
+// it has, so no submission is in flight once the lease is released. A
+// stopped engine leaves nothing to lead: Lead then just waits for term to
+// end.
+func (r *Runner) Lead(term context.Context, epoch uint64) error {
+	started := make(chan error, 1)
+	select {
+	case r.terms <- termMsg{ctx: term, epoch: epoch, done: started}:
+	case <-r.done:
+		<-term.Done()
+		return nil
+	case <-term.Done():
+		return nil
+	}
+	select {
+	case err := <-started:
+		if err != nil {
+			r.endTerm()
+			return err
+		}
+	case <-term.Done():
+	case <-r.done:
+	}
+	<-term.Done()
+	r.endTerm()
+	return nil
+}
+
+// endTerm has the engine goroutine shut the submit path and waits for it
+// (or for the engine to stop, which shuts it for good).
+func (r *Runner) endTerm() {
+	ack := make(chan error)
+	select {
+	case r.terms <- termMsg{end: true, done: ack}:
+	case <-r.done:
+		return
+	}
+	select {
+	case <-ack:
+	case <-r.done:
+	}
+}
+
+// onTerm applies a leadership transition on the engine goroutine; false
+// means the takeover reconciliation failed and must be retried.
+func (r *Runner) onTerm(ctx context.Context, t termMsg) bool {
+	if t.end {
+		r.pending = nil
+		r.core.Unlead("standby: leadership lost")
+		r.obs.Ready(r.Ready() == nil)
+		close(t.done)
+		return true
+	}
+	r.log.Info("leadership won: reconciling before the first order", "epoch", t.epoch)
+	if r.cfg.BeginTerm != nil {
+		if err := r.cfg.BeginTerm(t.ctx); err != nil {
+			t.done <- fmt.Errorf("begin term %d: %w", t.epoch, err)
+			return true
+		}
+	}
+	r.pending = &t
+	return r.reconcile(ctx, "leadership")
 }
 
 // Status returns the engine status (from the engine goroutine; the last
@@ -331,6 +414,10 @@ loop:
 			}
 		case f := <-r.cmds:
 			f(r.core)
+		case t := <-r.terms:
+			if !r.onTerm(ctx, t) {
+				nextReconcile = r.cfg.Clock().Add(time.Second) // retry the takeover soon
+			}
 		case <-timer.C:
 			r.core.OnTimer(ctx, r.cfg.Clock())
 			r.publish()
@@ -384,6 +471,14 @@ func (r *Runner) reconcile(ctx context.Context, why string) bool {
 	res, err := r.core.Reconcile(ctx, r.cfg.Clock())
 	ok := err == nil
 	r.reconciled.Store(ok)
+	if t := r.pending; ok && t != nil {
+		// A term's first successful reconciliation opens the submit path.
+		r.pending = nil
+		if t.ctx.Err() == nil {
+			r.core.Lead(t.ctx, t.epoch)
+		}
+		t.done <- nil
+	}
 	lvl := slog.LevelDebug
 	if why != "periodic" || len(res.Drifts) > 0 || !ok {
 		lvl = slog.LevelInfo
@@ -404,11 +499,13 @@ func (r *Runner) publish() {
 // shutdown: no new entries, cancel open orders if configured (and wait for
 // the venue to confirm through a last reconciliation), flush.
 func (r *Runner) shutdown(ctx context.Context) {
-	r.log.Info("engine stopping: no new entries", "cancelOpenOrders", r.cfg.CancelOnShutdown)
+	// Only the leader cancels: a standby's open orders are the leader's.
+	leading := r.core.Leading()
+	r.log.Info("engine stopping: no new entries", "cancelOpenOrders", r.cfg.CancelOnShutdown && leading, "leading", leading)
 	r.core.StopEntries()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ShutdownTimeout)
 	defer cancel()
-	if r.cfg.CancelOnShutdown {
+	if r.cfg.CancelOnShutdown && leading {
 		if err := r.core.Orders().CancelAll(sctx); err != nil {
 			r.log.Warn("cancel open orders on shutdown", "err", err)
 		}
