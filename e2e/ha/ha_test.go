@@ -213,6 +213,29 @@ func (h *harness) requireHA(b *bot) {
 	}
 }
 
+// waitSubmitting polls b's /status until its engine reports the submit
+// path open ("leading": reconciled after winning the lease).
+func (h *harness) waitSubmitting(b *bot, d time.Duration) time.Duration {
+	h.t.Helper()
+	start := time.Now()
+	for time.Since(start) < d {
+		resp, err := http.Get("http://" + b.http + "/status")
+		if err == nil {
+			var doc struct {
+				Leading bool `json:"leading"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&doc)
+			resp.Body.Close()
+			if err == nil && doc.Leading {
+				return time.Since(start)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("%s won the lease but its engine did not open the submit path within %s", b.id, d)
+	return 0
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return "..." + s[len(s)-n:]
@@ -316,7 +339,7 @@ func TestThreeBotsFailover(t *testing.T) {
 	}
 	takeovers := map[uint64]time.Time{}
 	lead, st, _ := h.leaderAmong(20*time.Second, bots...)
-	t.Logf("%s leads with epoch %d", lead.id, st.Epoch)
+	t.Logf("%s leads with epoch %d; submitting after %s", lead.id, st.Epoch, h.waitSubmitting(lead, 5*time.Second).Round(time.Millisecond))
 	time.Sleep(2 * time.Second) // let it trade
 
 	// SIGKILL the leader: a standby takes over within the lease duration.
@@ -331,6 +354,7 @@ func TestThreeBotsFailover(t *testing.T) {
 		t.Errorf("epoch %d after %d", st2.Epoch, st.Epoch)
 	}
 	takeovers[st2.Epoch] = at
+	t.Logf("%s submitting %s after winning the lease (takeover reconciliation)", next.id, h.waitSubmitting(next, 5*time.Second).Round(time.Millisecond))
 	time.Sleep(2 * time.Second)
 
 	// SIGSTOP the new leader past its lease, then resume it: it must not
@@ -344,6 +368,7 @@ func TestThreeBotsFailover(t *testing.T) {
 	next2, st3, at3 := h.leaderAmong(leaseDuration+3*time.Second, rest...)
 	t.Logf("SIGSTOP failover %s -> %s (epoch %d -> %d): %s", frozen.id, next2.id, st2.Epoch, st3.Epoch, at3.Sub(stoppedAt).Round(time.Millisecond))
 	takeovers[st3.Epoch] = at3
+	t.Logf("%s submitting %s after winning the lease", next2.id, h.waitSubmitting(next2, 5*time.Second).Round(time.Millisecond))
 	if err := frozen.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
@@ -364,6 +389,7 @@ func TestThreeBotsFailover(t *testing.T) {
 		t.Errorf("graceful failover took %s, want < 2s", took)
 	}
 	takeovers[st4.Epoch] = at4
+	t.Logf("%s submitting %s after winning the lease", next3.id, h.waitSubmitting(next3, 5*time.Second).Round(time.Millisecond))
 	time.Sleep(time.Second)
 	per := h.checkOrders(takeovers)
 	// The test means something only if leaders trade: the first from its
