@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -51,6 +52,10 @@ type Client struct {
 	cfg  Config
 	base string
 	lims limiters
+	// parsers and replies are reused across requests: the order path
+	// otherwise allocated a parser's caches and a reply buffer per call.
+	parsers fastjson.ParserPool
+	replies sync.Pool // *bytes.Buffer
 }
 
 // New returns a Client.
@@ -101,7 +106,9 @@ func (c *Client) String() string { return "bitunix.Client(" + c.base + ")" }
 func randomNonce() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var h [2 * len(b)]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // call performs a request with pacing and, where it cannot duplicate
@@ -117,6 +124,12 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			return fmt.Errorf("bitunix %s: encode body: %w", endpointName(path), err)
 		}
 	}
+	return c.send(ctx, method, path, query, payload, private, decode)
+}
+
+// send is call with the body already serialised: payload is signed and
+// sent as it is, on every attempt.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, payload []byte, private bool, decode func(*fastjson.Value) error) error {
 	for attempt := 0; ; attempt++ {
 		err := c.once(ctx, method, path, query, payload, private, decode)
 		if err == nil || attempt >= c.cfg.MaxRetries || ctx.Err() != nil {
@@ -157,18 +170,29 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return fmt.Errorf("bitunix %s: build request: %w", name, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("language", "en-US")
+	// The keys are written in canonical form (what Header.Set would store)
+	// and all values share one backing array: Set allocated a key and a
+	// slice per header.
+	vals := new([6]string)
+	vals[0], vals[1] = "application/json", "en-US"
+	req.Header["Content-Type"] = vals[0:1:1]
+	req.Header["Language"] = vals[1:2:2]
 	if private {
 		if c.cfg.APIKey == "" || c.cfg.Secret == "" {
 			return fmt.Errorf("bitunix %s: %w (no credentials configured)", name, ErrMissingKey)
 		}
 		nonce := c.cfg.Nonce()
-		ts := strconv.FormatInt(c.cfg.Clock().UnixMilli(), 10)
-		req.Header.Set("api-key", c.cfg.APIKey)
-		req.Header.Set("nonce", nonce)
-		req.Header.Set("timestamp", ts)
-		req.Header.Set("sign", SignREST(nonce, ts, c.cfg.APIKey, c.cfg.Secret, query, payload))
+		// timestamp and signature share one string allocation.
+		var tsSign [20 + 64]byte
+		b := strconv.AppendInt(tsSign[:0], c.cfg.Clock().UnixMilli(), 10)
+		nts := len(b)
+		b = AppendSignREST(b, nonce, string(b), c.cfg.APIKey, c.cfg.Secret, query, payload)
+		both := string(b)
+		vals[2], vals[3], vals[4], vals[5] = c.cfg.APIKey, nonce, both[:nts], both[nts:]
+		req.Header["Api-Key"] = vals[2:3:3]
+		req.Header["Nonce"] = vals[3:4:4]
+		req.Header["Timestamp"] = vals[4:5:5]
+		req.Header["Sign"] = vals[5:6:6]
 	}
 	start := c.cfg.Clock()
 	err = c.exchange(req, name, decode)
@@ -200,7 +224,14 @@ func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.
 		return &TransportError{Endpoint: name, Ambiguous: !dialFailed(err), Err: scrubURL(err)}
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes))
+	buf, _ := c.replies.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer c.replies.Put(buf) // every use of raw below copies what it keeps
+	buf.Reset()
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes))
+	raw := buf.Bytes()
 	if err != nil {
 		return &TransportError{Endpoint: name, Status: resp.StatusCode, Ambiguous: true, Err: fmt.Errorf("read reply: %w", err)}
 	}
@@ -212,13 +243,14 @@ func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.
 	case resp.StatusCode != http.StatusOK:
 		return &TransportError{Endpoint: name, Status: resp.StatusCode, Err: fmt.Errorf("unexpected status: %q", clip(raw))}
 	}
-	return decodeEnvelope(raw, name, decode)
+	p := c.parsers.Get()
+	defer c.parsers.Put(p) // decoders copy out what they keep
+	return decodeEnvelope(p, raw, name, decode)
 }
 
 // decodeEnvelope parses {code,msg,data} (§3). A reply that is not a valid
 // envelope is ambiguous: a proxy may have eaten the real answer.
-func decodeEnvelope(raw []byte, name string, decode func(*fastjson.Value) error) error {
-	var p fastjson.Parser
+func decodeEnvelope(p *fastjson.Parser, raw []byte, name string, decode func(*fastjson.Value) error) error {
 	v, err := p.ParseBytes(raw)
 	if err != nil || v.Type() != fastjson.TypeObject || v.Get("code") == nil {
 		return &TransportError{Endpoint: name, Status: http.StatusOK, Ambiguous: true, Err: fmt.Errorf("undecodable reply: %q", clip(raw))}

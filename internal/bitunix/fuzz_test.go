@@ -92,8 +92,9 @@ func FuzzEnvelope(f *testing.F) {
 		func(v *fastjson.Value) error { _, err := levels(nil, v); return err },
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		var p fastjson.Parser // reused across decoders, as the client reuses pooled parsers
 		for _, d := range decoders {
-			err := decodeEnvelope(b, "fuzz", d)
+			err := decodeEnvelope(&p, b, "fuzz", d)
 			var apiErr *APIError
 			if err != nil && !IsAmbiguous(err) && !errors.As(err, &apiErr) {
 				t.Fatalf("unclassified error %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
@@ -126,8 +127,11 @@ func (c *Client) PlaceOrder(ctx context.Context, r OrderRequest) (OrderAck, erro
 	if err != nil {
 		return OrderAck{}, err
 	}
+	// Serialise once; these bytes are signed and sent (§2.2). Not pooled:
+	// http.Transport may still read a request body after Do returns.
+	payload := w.appendJSON(make([]byte, 0, wireOrderSize))
 	var ack OrderAck
-	err = c.post(ctx, pathTrade+"place_order", w, func(v *fastjson.Value) error {
+	err = c.send(ctx, http.MethodPost, pathTrade+"place_order", nil, payload, true, func(v *fastjson.Value) error {
 		var derr error
 		ack, derr = decodeAck(v)
 		return derr

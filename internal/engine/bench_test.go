@@ -44,20 +44,32 @@ func (q *quoter) OnEvent(_ time.Time, ev strategy.Event, v strategy.View) strate
 }
 
 // wire is the venue stub's far end: it keeps the signed request bytes and
-// answers place_order like the exchange.
+// answers place_order like the exchange. It reuses its request buffer and
+// reply so that the stub's own garbage does not count against the bot.
 type wire struct {
-	last []byte
-	n    int
+	buf   bytes.Buffer
+	last  []byte
+	n     int
+	reply strings.Reader
+	resp  http.Response
+	hdr   http.Header
+	body  io.ReadCloser
 }
 
+const wireReply = `{"code":0,"msg":"Success","data":{"orderId":"1","clientId":"x"}}`
+
 func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
-	var buf bytes.Buffer
-	_ = r.Write(&buf) // the signed request as it would go on the wire
-	w.last = buf.Bytes()
+	w.buf.Reset()
+	_ = r.Write(&w.buf) // the signed request as it would go on the wire
+	w.last = w.buf.Bytes()
 	w.n++
-	body := `{"code":0,"msg":"Success","data":{"orderId":"1","clientId":"x"}}`
-	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	if w.hdr == nil {
+		w.hdr = http.Header{"Content-Type": {"application/json"}}
+		w.body = io.NopCloser(&w.reply)
+	}
+	w.reply.Reset(wireReply)
+	w.resp = http.Response{StatusCode: 200, Header: w.hdr, Body: w.body, Request: r}
+	return &w.resp, nil
 }
 
 func benchTickToOrder(b *testing.B, store ordermanager.Store) {
