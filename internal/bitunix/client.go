@@ -55,7 +55,9 @@ type Client struct {
 	// parsers and replies are reused across requests: the order path
 	// otherwise allocated a parser's caches and a reply buffer per call.
 	parsers fastjson.ParserPool
-	replies sync.Pool // *bytes.Buffer
+	replies sync.Pool // *reply
+	// placeOrderURL is built once: place_order is the latency-critical call.
+	placeOrderURL string
 }
 
 // New returns a Client.
@@ -97,7 +99,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RateLimitBackoff == 0 {
 		cfg.RateLimitBackoff = 500 * time.Millisecond
 	}
-	return &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/")}, nil
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	return &Client{cfg: cfg, base: base, placeOrderURL: base + pathPlaceOrder}, nil
 }
 
 // String never shows credentials.
@@ -158,7 +161,10 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return fmt.Errorf("bitunix %s: waiting for rate limit: %w", name, err)
 	}
-	target := c.base + path
+	target := c.placeOrderURL
+	if path != pathPlaceOrder {
+		target = c.base + path
+	}
 	if q := query.Encode(); q != "" {
 		target += "?" + q
 	}
@@ -197,14 +203,13 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	start := c.cfg.Clock()
 	err = c.exchange(req, name, decode)
 	outcome := "ok"
-	var apiErr *APIError
 	switch {
 	case err == nil:
 		g.ok()
 	case errors.Is(err, ErrRateLimited):
 		outcome = "rate_limited"
 		g.penalise(c.cfg.Clock(), c.cfg.RateLimitBackoff, 30*time.Second)
-	case errors.As(err, &apiErr):
+	case isAPIError(err):
 		outcome = "api_error"
 	case IsAmbiguous(err):
 		outcome = "ambiguous"
@@ -217,6 +222,19 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 
 const maxReplyBytes = 32 << 20
 
+// isAPIError is errors.As in a function of its own, so that the target
+// escapes to the heap only when there is an error to look at.
+func isAPIError(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr)
+}
+
+// reply is a reusable reply buffer with its size limit.
+type reply struct {
+	buf bytes.Buffer
+	lim io.LimitedReader
+}
+
 func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.Value) error) error {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
@@ -224,14 +242,16 @@ func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.
 		return &TransportError{Endpoint: name, Ambiguous: !dialFailed(err), Err: scrubURL(err)}
 	}
 	defer resp.Body.Close()
-	buf, _ := c.replies.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
+	rp, _ := c.replies.Get().(*reply)
+	if rp == nil {
+		rp = new(reply)
 	}
-	defer c.replies.Put(buf) // every use of raw below copies what it keeps
-	buf.Reset()
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes))
-	raw := buf.Bytes()
+	defer c.replies.Put(rp) // every use of raw below copies what it keeps
+	rp.buf.Reset()
+	rp.lim = io.LimitedReader{R: resp.Body, N: maxReplyBytes}
+	_, err = rp.buf.ReadFrom(&rp.lim)
+	rp.lim.R = nil
+	raw := rp.buf.Bytes()
 	if err != nil {
 		return &TransportError{Endpoint: name, Status: resp.StatusCode, Ambiguous: true, Err: fmt.Errorf("read reply: %w", err)}
 	}

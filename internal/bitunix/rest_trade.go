@@ -12,7 +12,10 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-const pathTrade = "/api/v1/futures/trade/"
+const (
+	pathTrade      = "/api/v1/futures/trade/"
+	pathPlaceOrder = pathTrade + "place_order"
+)
 
 // OrderRequest is a place_order (or batch element) request (§4.3). Prices
 // and quantities must already be rounded by instrument.Spec.
@@ -131,7 +134,7 @@ func (c *Client) PlaceOrder(ctx context.Context, r OrderRequest) (OrderAck, erro
 	// http.Transport may still read a request body after Do returns.
 	payload := w.appendJSON(make([]byte, 0, wireOrderSize))
 	var ack OrderAck
-	err = c.send(ctx, http.MethodPost, pathTrade+"place_order", nil, payload, true, func(v *fastjson.Value) error {
+	err = c.send(ctx, http.MethodPost, pathPlaceOrder, nil, payload, true, func(v *fastjson.Value) error {
 		var derr error
 		ack, derr = decodeAck(v)
 		return derr

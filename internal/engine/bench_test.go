@@ -59,8 +59,29 @@ type wire struct {
 const wireReply = `{"code":0,"msg":"Success","data":{"orderId":"1","clientId":"x"}}`
 
 func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
+	// The signed request as it would go on the wire (header order aside),
+	// written by hand: Request.Write allocates several objects per call,
+	// the stub's garbage, not the bot's.
 	w.buf.Reset()
-	_ = r.Write(&w.buf) // the signed request as it would go on the wire
+	w.buf.WriteString(r.Method)
+	w.buf.WriteByte(' ')
+	w.buf.WriteString(r.URL.RequestURI())
+	w.buf.WriteString(" HTTP/1.1\r\nHost: ")
+	w.buf.WriteString(r.Host)
+	w.buf.WriteString("\r\n")
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			w.buf.WriteString(k)
+			w.buf.WriteString(": ")
+			w.buf.WriteString(v)
+			w.buf.WriteString("\r\n")
+		}
+	}
+	w.buf.WriteString("\r\n")
+	if r.Body != nil {
+		_, _ = w.buf.ReadFrom(r.Body)
+		_ = r.Body.Close() // RoundTrip must close the body
+	}
 	w.last = w.buf.Bytes()
 	w.n++
 	if w.hdr == nil {
