@@ -1,6 +1,7 @@
 package bitunix
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,9 +131,11 @@ func (c *Client) PlaceOrder(ctx context.Context, r OrderRequest) (OrderAck, erro
 	if err != nil {
 		return OrderAck{}, err
 	}
-	// Serialise once; these bytes are signed and sent (§2.2). Not pooled:
-	// http.Transport may still read a request body after Do returns.
-	payload := w.appendJSON(make([]byte, 0, wireOrderSize))
+	// Serialise once; these bytes are signed and sent (§2.2). Encoded on
+	// the stack, then copied to an exact-size slice: it cannot be pooled,
+	// since http.Transport may still read a request body after Do returns.
+	var enc [wireOrderSize]byte
+	payload := bytes.Clone(w.appendJSON(enc[:0]))
 	var ack OrderAck
 	err = c.send(ctx, http.MethodPost, pathPlaceOrder, nil, payload, true, func(v *fastjson.Value) error {
 		var derr error
