@@ -58,6 +58,9 @@ type Client struct {
 	replies sync.Pool // *reply
 	// placeOrderURL is built once: place_order is the latency-critical call.
 	placeOrderURL string
+	// ownNonce: Config.Nonce was left to the default, so request nonces
+	// are written straight into the header string.
+	ownNonce bool
 }
 
 // New returns a Client.
@@ -75,7 +78,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.Nonce == nil {
+	ownNonce := cfg.Nonce == nil
+	if ownNonce {
 		cfg.Nonce = randomNonce
 	}
 	if cfg.Observer == nil {
@@ -100,18 +104,22 @@ func New(cfg Config) (*Client, error) {
 		cfg.RateLimitBackoff = 500 * time.Millisecond
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
-	return &Client{cfg: cfg, base: base, placeOrderURL: base + pathPlaceOrder}, nil
+	return &Client{cfg: cfg, base: base, placeOrderURL: base + pathPlaceOrder, ownNonce: ownNonce}, nil
 }
 
 // String never shows credentials.
 func (c *Client) String() string { return "bitunix.Client(" + c.base + ")" }
 
 func randomNonce() string {
+	var h [32]byte
+	return string(appendRandomNonce(h[:0]))
+}
+
+// appendRandomNonce appends 32 random hex characters.
+func appendRandomNonce(dst []byte) []byte {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	var h [2 * len(b)]byte
-	hex.Encode(h[:], b[:])
-	return string(h[:])
+	return hex.AppendEncode(dst, b[:])
 }
 
 // call performs a request with pacing and, where it cannot duplicate
@@ -187,14 +195,20 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		if c.cfg.APIKey == "" || c.cfg.Secret == "" {
 			return fmt.Errorf("bitunix %s: %w (no credentials configured)", name, ErrMissingKey)
 		}
-		nonce := c.cfg.Nonce()
-		// timestamp and signature share one string allocation.
-		var tsSign [20 + 64]byte
-		b := strconv.AppendInt(tsSign[:0], c.cfg.Clock().UnixMilli(), 10)
+		// nonce, timestamp and signature share one string allocation.
+		var hdr [32 + 20 + 64]byte
+		var b []byte
+		if c.ownNonce {
+			b = appendRandomNonce(hdr[:0])
+		} else {
+			b = append(hdr[:0], c.cfg.Nonce()...)
+		}
+		nn := len(b)
+		b = strconv.AppendInt(b, c.cfg.Clock().UnixMilli(), 10)
 		nts := len(b)
-		b = AppendSignREST(b, nonce, string(b), c.cfg.APIKey, c.cfg.Secret, query, payload)
-		both := string(b)
-		vals[2], vals[3], vals[4], vals[5] = c.cfg.APIKey, nonce, both[:nts], both[nts:]
+		b = appendSignREST(b, b, c.cfg.APIKey, c.cfg.Secret, query, payload)
+		all := string(b)
+		vals[2], vals[3], vals[4], vals[5] = c.cfg.APIKey, all[:nn], all[nn:nts], all[nts:]
 		req.Header["Api-Key"] = vals[2:3:3]
 		req.Header["Nonce"] = vals[3:4:4]
 		req.Header["Timestamp"] = vals[4:5:5]

@@ -46,6 +46,21 @@ func AppendSignREST(dst []byte, nonce, timestamp, apiKey, secret string, query u
 	buf := make([]byte, 0, signBufSize)
 	buf = append(buf, nonce...)
 	buf = append(buf, timestamp...)
+	return appendSignRESTFrom(dst, buf, apiKey, secret, query, body)
+}
+
+// appendSignREST is AppendSignREST with nonce and timestamp already
+// concatenated in nonceTS, which may alias dst's contents (it is copied
+// before dst is written).
+func appendSignREST(dst, nonceTS []byte, apiKey, secret string, query url.Values, body []byte) []byte {
+	buf := make([]byte, 0, signBufSize)
+	buf = append(buf, nonceTS...)
+	return appendSignRESTFrom(dst, buf, apiKey, secret, query, body)
+}
+
+// appendSignRESTFrom finishes the first pass over buf (nonce+timestamp so
+// far) and appends the signature to dst.
+func appendSignRESTFrom(dst, buf []byte, apiKey, secret string, query url.Values, body []byte) []byte {
 	buf = append(buf, apiKey...)
 	buf = AppendSignQuery(buf, query)
 	buf = append(buf, body...)
