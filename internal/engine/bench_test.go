@@ -45,7 +45,9 @@ func (q *quoter) OnEvent(_ time.Time, ev strategy.Event, v strategy.View) strate
 
 // wire is the venue stub's far end: it keeps the signed request bytes and
 // answers place_order like the exchange. It reuses its request buffer and
-// reply so that the stub's own garbage does not count against the bot.
+// reply so that the stub's own garbage does not count against the bot;
+// what the bot's side of net/http allocates (http.NewRequest, Client.Do's
+// header and URL copies) still counts, as it would against a real socket.
 type wire struct {
 	buf   bytes.Buffer
 	last  []byte
