@@ -150,6 +150,7 @@ type runner struct {
 	symbol string
 	spec   instrument.Spec
 	core   *engine.Core
+	store  *engine.MemStore
 	venue  *delayVenue
 	rec    *Recorder
 	rep    *Report
@@ -289,13 +290,14 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 	if prefix == "" {
 		prefix = "bt"
 	}
+	r.store = engine.NewMemStore()
 	r.core, err = engine.NewCore(engine.CoreConfig{
 		Strategies: map[string]strategy.Strategy{symbol: strat},
 		Specs:      map[string]instrument.Spec{symbol: spec},
 		Limits:     cfg.Risk,
 		Market:     mcfg,
 		Venue:      r.venue,
-		Store:      engine.NewMemStore(),
+		Store:      r.store,
 		// The ledger snapshot is only written at Reconcile/Flush: the store
 		// is memory, and the report comes from the venue and the fills.
 		Orders: ordermanager.Config{Prefix: prefix, Epoch: 1, StartBalance: bal, Observer: omObserver{observer: r.obs},
@@ -430,11 +432,12 @@ func (r *runner) observe(t time.Time) {
 	if r.rec.Position() != 0 && acct.Margin == 0 {
 		r.liquidated(t)
 	}
-	// Final orders leave the order manager's memory (they stay in the
-	// store), as a long-running bot's would: its open-order view is rebuilt
-	// from what it holds, so it must not grow with history.
+	// Final orders leave the order manager's memory and the in-memory
+	// store, as a long-running bot's would, so memory stays flat however
+	// many orders a backtest places.
 	if r.klines++; r.klines&63 == 0 {
 		r.core.Orders().PruneFinal()
+		r.store.PruneFinal()
 	}
 	r.rec.Observe(t.UTC(), acct.Equity, r.rec.Position() != 0)
 }

@@ -153,6 +153,9 @@ func benchTickToOrder(b *testing.B, store ordermanager.Store) {
 				Side: trading.Buy, Status: trading.StatusCanceled, Qty: o.Intent.Qty})
 		}
 		core.Orders().PruneFinal()
+		if ms, ok := store.(*engine.MemStore); ok {
+			ms.PruneFinal()
+		}
 	}
 	b.StopTimer()
 	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })

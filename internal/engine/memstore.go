@@ -93,3 +93,19 @@ func (s *MemStore) GetState(key string) ([]byte, error) {
 	}
 	return append([]byte(nil), v...), nil
 }
+
+// PruneFinal forgets orders in a final state, as the bbolt journal's
+// PruneFinal does, so long backtests and benchmarks keep memory flat.
+// Sequences are kept, so a pruned client id is never issued again.
+func (s *MemStore) PruneFinal() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, r := range s.orders {
+		if !r.Open() {
+			delete(s.orders, id)
+			n++
+		}
+	}
+	return n
+}
