@@ -132,7 +132,7 @@ need tflint
 TF="$ROOT/deploy/terraform"
 if command -v terraform >/dev/null 2>&1; then
   terraform fmt -check -recursive -diff "$TF" || fail "terraform fmt -check: run 'terraform fmt -recursive deploy/terraform'"
-  log "terraform fmt OK ($(terraform version | head -1))"
+  log "terraform fmt OK ($(terraform version 2>/dev/null | head -1))"
 else
   log "terraform is not installed: SKIPPING 'terraform fmt -check' (tflint and HCL tests still run)"
 fi
@@ -180,6 +180,10 @@ if enabled cluster; then
   need kube-apiserver kube-controller-manager kube-scheduler kubectl kwok
   command -v etcd >/dev/null 2>&1 || fail "etcd not installed (run .ci/tools.sh)"
   C="$WORK/cluster"
+  # Debian's etcd 3.4 lacks progress notifications, so the API server refuses streaming watch
+  # lists; clients built with newer client-go (kwok) would retry with backoff and lag by many
+  # seconds. Make them use plain list+watch.
+  export KUBE_FEATURE_WatchListClient=false
   mkdir -p "$C/etcd" "$C/certs"
   etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
   etcd --name ci --data-dir "$C/etcd" \
@@ -236,8 +240,9 @@ EOF
     >"$WORK/kwok.log" 2>&1 &
   PIDS+=($!)
 
-  # Three fake nodes in two zones: enough for the production anti-affinity plus a surge pod.
-  for i in 1 2 3; do
+  # Four fake nodes in two zones: production's required anti-affinity needs a free node for each
+  # surge pod while old pods are still terminating.
+  for i in 1 2 3 4; do
     kubectl apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Node
@@ -296,10 +301,12 @@ EOF
   pod_rs() { kubectl -n "$1" get pods -l app.kubernetes.io/instance=bitunix-bot -o jsonpath='{.items[*].metadata.labels.pod-template-hash}'; }
   for env in "${ENVS[@]}"; do
     ns="bitrader-$env"
-    extra=()
+    # kwok honours terminationGracePeriodSeconds before it deletes a pod; a short (still valid:
+    # >= shutdownTimeout + 10s) grace period keeps each rolling step fast.
+    extra=(--set config.system.shutdownTimeout=1s --set terminationGracePeriodSeconds=11)
     [[ $env == staging ]] && extra+=(--set persistence.storageClassName=ci-local)
     helm upgrade --install bitunix-bot "$CHART" -n "$ns" -f "$CHART/values-$env.yaml" "${extra[@]}" \
-      --set image.tag=ci --wait --timeout 120s >"$WORK/helm-$env.txt" 2>&1 ||
+      --set image.tag=ci --wait --timeout 180s >"$WORK/helm-$env.txt" 2>&1 ||
       { cat "$WORK/helm-$env.txt" >&2; kubectl -n "$ns" get all,pvc -o wide >&2 || true; fail "helm install ($env)"; }
     kubectl -n "$ns" rollout status deploy/bitunix-bot --timeout=60s >/dev/null || fail "rollout ($env)"
     want=$(sed -n 's/^replicaCount: *\([0-9]*\)/\1/p' "$CHART/values-$env.yaml"); want=${want:-1}
@@ -308,14 +315,14 @@ EOF
     before=$(pod_rs "$ns")
     # A config change must roll the pods (checksum/config annotation).
     helm upgrade bitunix-bot "$CHART" -n "$ns" -f "$CHART/values-$env.yaml" "${extra[@]}" \
-      --set image.tag=ci --set config.system.logLevel=warn --wait --timeout 120s >"$WORK/helm-$env.txt" 2>&1 ||
+      --set image.tag=ci --set config.system.logLevel=warn --wait --timeout 180s >"$WORK/helm-$env.txt" 2>&1 ||
       { cat "$WORK/helm-$env.txt" >&2; fail "helm upgrade ($env)"; }
     after=$(pod_rs "$ns")
     [[ -n $after && $after != "$before" ]] || fail "$env: a config change did not roll the pods ($before -> $after)"
     # A rollout that cannot become ready (no node matches) must roll back by itself.
     if helm upgrade bitunix-bot "$CHART" -n "$ns" -f "$CHART/values-$env.yaml" "${extra[@]}" \
       --set image.tag=ci-broken --set config.system.logLevel=warn --set-string nodeSelector.bitrader/no-such-node=true \
-      --atomic --wait --timeout 15s >"$WORK/helm-$env-atomic.txt" 2>&1; then
+      --atomic --wait --timeout 45s >"$WORK/helm-$env-atomic.txt" 2>&1; then
       fail "$env: the broken upgrade succeeded; --atomic was not exercised"
     fi
     grep -q 'rolled back\|rollback' "$WORK/helm-$env-atomic.txt" ||

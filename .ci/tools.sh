@@ -81,16 +81,18 @@ go_tool tflint "github.com/terraform-linters/tflint@$TFLINT_VERSION"
 go_tool kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 
 # kwok's "fast" stages make fake pods Ready at once.
-if [[ ! -e $STAMPS/kwok-stages-$KWOK_VERSION ]]; then
+# Plus the node heartbeat stage, so nodes never look dead to the node lifecycle controller.
+if [[ ! -e $STAMPS/kwok-stages-v2-$KWOK_VERSION ]]; then
   kwok_dir=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [[ -d $kwok_dir/kustomize/stage ]] || die "kwok stages not found in module dir '$kwok_dir'"
   rm -rf "$SHARE/kwok-stages" && mkdir -p "$SHARE/kwok-stages"
-  for f in "$kwok_dir"/kustomize/stage/node/fast/*.yaml "$kwok_dir"/kustomize/stage/pod/fast/*.yaml; do
+  for f in "$kwok_dir"/kustomize/stage/node/fast/*.yaml "$kwok_dir"/kustomize/stage/node/heartbeat/*.yaml \
+    "$kwok_dir"/kustomize/stage/pod/fast/*.yaml; do
     case $f in */kustomization.yaml) continue ;; esac
-    cp "$f" "$SHARE/kwok-stages/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f")"
+    cp "$f" "$SHARE/kwok-stages/$(basename "$f")"
   done
-  touch "$STAMPS/kwok-stages-$KWOK_VERSION"
+  touch "$STAMPS/kwok-stages-v2-$KWOK_VERSION"
   log "kwok stages copied into $SHARE/kwok-stages"
 fi
 
@@ -123,7 +125,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if command -v terraform >/dev/null 2>&1; then
-  log "terraform: $(terraform version | head -1)"
+  log "terraform: $(terraform version 2>/dev/null | head -1)"
 else
   log "terraform not installed: deploy-checks.sh will skip 'terraform fmt' (tflint and HCL tests still run)"
 fi
