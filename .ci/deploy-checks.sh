@@ -319,10 +319,16 @@ EOF
       { cat "$WORK/helm-$env.txt" >&2; fail "helm upgrade ($env)"; }
     after=$(pod_rs "$ns")
     [[ -n $after && $after != "$before" ]] || fail "$env: a config change did not roll the pods ($before -> $after)"
-    # A rollout that cannot become ready (no node matches) must roll back by itself.
+    # A rollout that cannot become ready (no node matches) must roll back by itself. Exercised
+    # on development's values: --atomic's rollback is Helm's, the same for every values file,
+    # and one exercise keeps this section within minutes on a 2-core CI machine.
+    if [[ $env != development ]]; then
+      log "$env: install and config-change upgrade (pods rolled) OK"
+      continue
+    fi
     if helm upgrade bitunix-bot "$CHART" -n "$ns" -f "$CHART/values-$env.yaml" "${extra[@]}" \
       --set image.tag=ci-broken --set config.system.logLevel=warn --set-string nodeSelector.bitrader/no-such-node=true \
-      --atomic --wait --timeout 45s >"$WORK/helm-$env-atomic.txt" 2>&1; then
+      --atomic --wait --timeout 60s >"$WORK/helm-$env-atomic.txt" 2>&1; then
       fail "$env: the broken upgrade succeeded; --atomic was not exercised"
     fi
     grep -q 'rolled back\|rollback' "$WORK/helm-$env-atomic.txt" ||
@@ -368,7 +374,7 @@ if enabled docker; then
     chmod 1777 "$base/tmp"
     tar -C "$base" -c . | "$DOCKER" import \
       --change 'ENV PATH=/go/bin:/usr/local/go/bin:/bin' --change 'ENV GOPATH=/go' \
-      --change 'ENV GOTOOLCHAIN=local' --change "ENV GOPROXY=$(go env GOPROXY)" --change 'WORKDIR /go' \
+      --change 'ENV HOME=/root' --change 'ENV GOTOOLCHAIN=local' --change "ENV GOPROXY=$(go env GOPROXY)" --change 'WORKDIR /go' \
       - "golang:$go_minor" >/dev/null || fail "docker import of the builder base image"
     rm -rf "$base"
   fi
