@@ -18,7 +18,8 @@ ARG VERSION=dev
 ARG COMMIT=unknown
 ARG DATE=unknown
 WORKDIR /src
-ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+# Explicit cache locations, so the cache mounts below work whatever HOME the base image sets.
+ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOCACHE=/root/.cache/go-build GOMODCACHE=/go/pkg/mod
 # Dependencies first, so source edits do not invalidate the module layer.
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
