@@ -29,8 +29,9 @@ type Config struct {
 	// so it must be at least 1s; fractions are dropped.
 	LeaseDuration time.Duration
 	// RenewDeadline is how long the leader keeps trying to renew before it
-	// gives up, and also the fence window: the leader submits only within
-	// RenewDeadline of the start of its last successful renewal, which is
+	// gives up; the fence window is one RetryPeriod shorter: the leader
+	// submits only within RenewDeadline - RetryPeriod of the start of its
+	// last successful renewal, which is
 	// before any standby can take over (LeaseDuration after it saw that
 	// renewal). LeaseDuration - RenewDeadline is the margin for clock rate
 	// differences and request latency.
@@ -88,7 +89,7 @@ func NewElector(cfg Config, leases coordclient.LeasesGetter) (*Elector, error) {
 	if cfg.RenewDeadline <= time.Duration(leaderelection.JitterFactor*float64(cfg.RetryPeriod)) {
 		return nil, fmt.Errorf("leader: renew deadline %s must exceed %.1f x retry period %s", cfg.RenewDeadline, leaderelection.JitterFactor, cfg.RetryPeriod)
 	}
-	e := &Elector{cfg: cfg, leases: leases, clock: cfg.Clock, obs: cfg.Observer, log: cfg.Logger, window: cfg.RenewDeadline}
+	e := &Elector{cfg: cfg, leases: leases, clock: cfg.Clock, obs: cfg.Observer, log: cfg.Logger, window: fenceWindow(cfg)}
 	if e.clock == nil {
 		e.clock = realClock{}
 	}
@@ -102,9 +103,21 @@ func NewElector(cfg Config, leases coordclient.LeasesGetter) (*Elector, error) {
 	return e, nil
 }
 
+// fenceWindow is how long after the start of its last successful renewal
+// the leader may still submit: one retry period less than the renew
+// deadline. client-go gives the term up (and the lease is released) at the
+// renew deadline, so the fence must already be shut then, with a margin for
+// a leader goroutine that is descheduled between two checks.
+func fenceWindow(cfg Config) time.Duration {
+	if w := cfg.RenewDeadline - cfg.RetryPeriod; w > 0 {
+		return w
+	}
+	return cfg.RenewDeadline / 2
+}
+
 // Allowed implements ordermanager.Fence: true only while a term with
 // exactly this epoch is active and its last renewal started less than
-// RenewDeadline ago on the local clock.
+// RenewDeadline - RetryPeriod ago on the local clock.
 func (e *Elector) Allowed(epoch uint64) bool {
 	now := e.clock.Now()
 	e.mu.Lock()

@@ -323,8 +323,9 @@ func TestBadEpochAnnotationNeverLeads(t *testing.T) {
 	}
 }
 
-// The fence closes RenewDeadline after the last renewal started, by the
-// injected clock, even though the term's context is still alive.
+// The fence closes RenewDeadline - RetryPeriod after the last renewal
+// started, by the injected clock, even though the term's context is still
+// alive: before client-go gives the term up at the renew deadline.
 func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 	cs, broken := newFakeClientset()
 	clk := newFakeClock()
@@ -342,13 +343,14 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 	if !e.Allowed(ep) {
 		t.Fatal("fence closed before the renew deadline")
 	}
-	clk.Advance(cfg.RenewDeadline - time.Millisecond)
+	window := cfg.RenewDeadline - cfg.RetryPeriod
+	clk.Advance(window - time.Millisecond)
 	if !e.Allowed(ep) {
-		t.Fatal("fence closed 1ms before the renew deadline")
+		t.Fatal("fence closed 1ms before its window ended")
 	}
 	clk.Advance(time.Millisecond)
 	if e.Allowed(ep) {
-		t.Fatal("fence still open at the renew deadline")
+		t.Fatal("fence still open one retry period before the renew deadline")
 	}
 	// client-go then gives up the term too.
 	recvEpoch(t, r.ended, 5*time.Second, "term end after failed renewals")
