@@ -132,13 +132,10 @@ func (f *simFlags) config() (sim.Config, error) {
 			cfg.Symbols = append(cfg.Symbols, sc)
 		}
 	}
-	switch {
-	case f.marketData == "synthetic":
-		cfg.MarketData = sim.MarketDataConfig{Seed: f.seed}
-	case len(f.marketData) > len("replay:") && f.marketData[:len("replay:")] == "replay:":
-		cfg.MarketData = sim.MarketDataConfig{Seed: f.seed, ReplayFile: f.marketData[len("replay:"):]}
-	default:
-		return cfg, fmt.Errorf("--market-data %q: want synthetic or replay:FILE", f.marketData)
+	md, err := sim.ParseMarketData(f.marketData, f.seed)
+	if err != nil {
+		return cfg, fmt.Errorf("--market-data: %w", err)
 	}
+	cfg.MarketData = md
 	return cfg, nil
 }

@@ -242,10 +242,11 @@ func connectTarget(ctx context.Context, cfg config.Config, log *slog.Logger) (en
 		}
 		sc.Symbols = append(sc.Symbols, c)
 	}
-	sc.MarketData = sim.MarketDataConfig{Seed: cfg.Sim.Seed}
-	if len(cfg.Sim.MarketData) > len("replay:") && cfg.Sim.MarketData[:len("replay:")] == "replay:" {
-		sc.MarketData.ReplayFile = cfg.Sim.MarketData[len("replay:"):]
+	md, err := sim.ParseMarketData(cfg.Sim.MarketData, cfg.Sim.Seed)
+	if err != nil {
+		return endpoint{}, nil, fmt.Errorf("sim.marketData: %w", err)
 	}
+	sc.MarketData = md
 	emb, err := sim.StartEmbedded(ctx, sc)
 	if err != nil {
 		return endpoint{}, nil, fmt.Errorf("embedded simulator: %w", err)

@@ -245,3 +245,16 @@ func (c *Config) withDefaults() Config {
 	out.Symbols = syms
 	return out
 }
+
+// ParseMarketData reads the market-data source as the CLI and the
+// configuration spell it: "synthetic", or "replay:FILE" for a kline or trade
+// CSV.
+func ParseMarketData(spec string, seed int64) (MarketDataConfig, error) {
+	if spec == "synthetic" {
+		return MarketDataConfig{Seed: seed}, nil
+	}
+	if file, ok := strings.CutPrefix(spec, "replay:"); ok && file != "" {
+		return MarketDataConfig{Seed: seed, ReplayFile: file}, nil
+	}
+	return MarketDataConfig{}, fmt.Errorf("market data %q: want synthetic or replay:FILE", spec)
+}

@@ -72,3 +72,16 @@ func TestFeeConstants(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMarketData(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		file string
+		ok   bool
+	}{{"synthetic", "", true}, {"replay:a.csv", "a.csv", true}, {"replay:", "", false}, {"live", "", false}} {
+		md, err := ParseMarketData(tt.in, 7)
+		if (err == nil) != tt.ok || (tt.ok && (md.ReplayFile != tt.file || md.Seed != 7)) {
+			t.Errorf("ParseMarketData(%q) = %+v, %v", tt.in, md, err)
+		}
+	}
+}
