@@ -3,9 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"reflect"
+	"io"
 	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -87,9 +86,8 @@ func secretSummary(s config.Secrets) map[string]string {
 }
 
 // printSources prints "key = value  # source" for every key, sorted.
-func printSources(w interface{ Write([]byte) (int, error) }, l *config.Loaded) {
-	values := map[string]string{}
-	flatten(reflect.ValueOf(l.Config), "", values)
+func printSources(w io.Writer, l *config.Loaded) {
+	values := l.Values()
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
@@ -97,31 +95,5 @@ func printSources(w interface{ Write([]byte) (int, error) }, l *config.Loaded) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(w, "%s = %s  # %s\n", k, values[k], l.Sources[k])
-	}
-}
-
-func flatten(v reflect.Value, prefix string, out map[string]string) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		fv := v.Field(i)
-		p := prefix + name
-		if opts == "inline" {
-			p = strings.TrimSuffix(prefix, ".")
-		}
-		if fv.Kind() == reflect.Struct && !reflect.PointerTo(fv.Type()).Implements(reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()) {
-			next := p + "."
-			if opts == "inline" {
-				next = prefix
-			}
-			flatten(fv, next, out)
-			continue
-		}
-		b, _ := yaml.Marshal(fv.Interface())
-		out[p] = strings.TrimSpace(string(b))
 	}
 }

@@ -158,3 +158,17 @@ func TestUnknownCommandIsAnError(t *testing.T) {
 		t.Fatal("unknown command exited 0")
 	}
 }
+
+func TestConfigShowSources(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("BITRADER_TRADING_LEVERAGE", "3")
+	var stdout, stderr bytes.Buffer
+	if code := execute(context.Background(), []string{"config", "show", "--sources"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"trading.leverage = 3  # BITRADER_TRADING_LEVERAGE\n", "trading.maxDailyLoss = \"0.05\"  # (built-in) config/development.yaml:"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("--sources output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}

@@ -476,3 +476,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// Values returns every key's effective value as YAML text, for
+// `config show --sources`; the walk is the same schema Load uses.
+func (l *Loaded) Values() map[string]string {
+	root := reflect.ValueOf(l.Config)
+	out := map[string]string{}
+	for key, f := range schema() {
+		b, err := yaml.Marshal(root.FieldByIndex(f.index).Interface())
+		if err != nil {
+			b = []byte(err.Error())
+		}
+		out[key] = strings.TrimSpace(string(b))
+	}
+	return out
+}
