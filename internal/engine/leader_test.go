@@ -74,6 +74,22 @@ func placedEpochs(t *testing.T, v *flakyVenue) []uint64 {
 	return out
 }
 
+// placedVia is placedEpochs for tests that run a Runner: the venue belongs
+// to the Runner's goroutine, so the orders are read through its loop (the
+// order manager's open orders) rather than from the test goroutine.
+func placedVia(t *testing.T, r *engine.Runner) []uint64 {
+	t.Helper()
+	var out []uint64
+	for _, o := range statusOf(t, r).Orders.OpenOrders {
+		_, ep, _, err := ordermanager.ParseClientID(o.ClientID)
+		if err != nil {
+			t.Fatalf("client id %q: %v", o.ClientID, err)
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
 func lastDecision(t *testing.T, st engine.Status) engine.DecisionLog {
 	t.Helper()
 	if len(st.Decisions) == 0 {
@@ -217,7 +233,7 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 		statusOf(t, r) // a round trip through the loop: the book was processed
 	}
 	send()
-	if n := len(placedEpochs(t, v)); n != 0 {
+	if n := len(placedVia(t, r)); n != 0 {
 		t.Fatalf("standby placed %d orders", n)
 	}
 
@@ -228,8 +244,8 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 	go func() { leadDone <- r.Lead(term, 9) }()
 	waitFor(t, "the takeover reconciliation to be tried", func() bool { return v.lists.Load() > lists })
 	send()
-	if st := statusOf(t, r); st.Leading || len(placedEpochs(t, v)) != 0 {
-		t.Fatalf("submissions open before a successful reconciliation: leading %v, orders %d", st.Leading, len(placedEpochs(t, v)))
+	if st := statusOf(t, r); st.Leading || len(placedVia(t, r)) != 0 {
+		t.Fatalf("submissions open before a successful reconciliation: leading %v, orders %d", st.Leading, len(placedVia(t, r)))
 	}
 	if began.Load() != 1 {
 		t.Fatalf("BeginTerm ran %d times", began.Load())
@@ -239,7 +255,7 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 	clk.Add(2 * time.Second) // past the retry
 	waitFor(t, "leading after the retried reconciliation", func() bool { return statusOf(t, r).Leading })
 	send()
-	eps := placedEpochs(t, v)
+	eps := placedVia(t, r)
 	if len(eps) != 1 || eps[0] != 9 {
 		t.Fatalf("orders after takeover: epochs %v, want [9]", eps)
 	}
@@ -256,8 +272,8 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 	// Lead returned: the loop has shut the path.
 	send()
 	st := statusOf(t, r)
-	if st.Leading || len(placedEpochs(t, v)) != 1 {
-		t.Fatalf("after the term: leading %v, orders %d", st.Leading, len(placedEpochs(t, v)))
+	if st.Leading || len(placedVia(t, r)) != 1 {
+		t.Fatalf("after the term: leading %v, orders %d", st.Leading, len(placedVia(t, r)))
 	}
 	if d := lastDecision(t, st); d.Reason != "standby: leadership lost" {
 		t.Fatalf("last decision %+v", d)
@@ -266,7 +282,7 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 
 // BeginTerm failing ends the term with its error and opens nothing.
 func TestRunnerLeadBeginTermError(t *testing.T) {
-	c, v := newStandbyCore(t)
+	c, _ := newStandbyCore(t)
 	feed := &fakeFeed{}
 	r, err := engine.NewRunner(engine.RunnerConfig{
 		Core: c, Symbols: []string{sym}, TimerInterval: time.Millisecond,
@@ -283,7 +299,7 @@ func TestRunnerLeadBeginTermError(t *testing.T) {
 	if err := r.Lead(context.Background(), 2); err == nil {
 		t.Fatal("Lead succeeded although BeginTerm failed")
 	}
-	if st := statusOf(t, r); st.Leading || len(placedEpochs(t, v)) != 0 {
+	if st := statusOf(t, r); st.Leading || len(placedVia(t, r)) != 0 {
 		t.Fatalf("leading %v after a failed term start", st.Leading)
 	}
 }
