@@ -25,9 +25,11 @@ const DefaultBaseURL = "https://fapi.bitunix.com"
 
 // Config configures a REST Client. Zero values get sensible defaults.
 type Config struct {
-	BaseURL    string
-	APIKey     string
-	Secret     string
+	BaseURL string
+	APIKey  string
+	Secret  string
+	// HTTPClient supplies the Transport and the per-request Timeout; its
+	// Do is not used (see Client.transport).
 	HTTPClient *http.Client
 	Clock      func() time.Time
 	Nonce      func() string // default: 32 random hex characters
@@ -56,8 +58,14 @@ type Client struct {
 	// otherwise allocated a parser's caches and a reply buffer per call.
 	parsers fastjson.ParserPool
 	replies sync.Pool // *reply
-	// placeOrderURL is built once: place_order is the latency-critical call.
-	placeOrderURL string
+	// baseURL and basePath are parsed once; requests copy them.
+	baseURL  url.URL
+	basePath string
+	// transport and timeout come from Config.HTTPClient, which is not
+	// called itself: redirects are never followed (a signed request must
+	// not be replayed elsewhere) and Timeout is enforced per request.
+	transport http.RoundTripper
+	timeout   time.Duration
 	// ownNonce: Config.Nonce was left to the default, so request nonces
 	// are written straight into the header string.
 	ownNonce bool
@@ -104,7 +112,14 @@ func New(cfg Config) (*Client, error) {
 		cfg.RateLimitBackoff = 500 * time.Millisecond
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
-	return &Client{cfg: cfg, base: base, placeOrderURL: base + pathPlaceOrder, ownNonce: ownNonce}, nil
+	rt := cfg.HTTPClient.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	basePath := strings.TrimRight(u.Path, "/")
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = "", "", "", ""
+	return &Client{cfg: cfg, base: base, baseURL: *u, basePath: basePath, transport: rt,
+		timeout: cfg.HTTPClient.Timeout, ownNonce: ownNonce}, nil
 }
 
 // String never shows credentials.
@@ -169,51 +184,72 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return fmt.Errorf("bitunix %s: waiting for rate limit: %w", name, err)
 	}
-	target := c.placeOrderURL
-	if path != pathPlaceOrder {
-		target = c.base + path
+	if private && (c.cfg.APIKey == "" || c.cfg.Secret == "") {
+		return fmt.Errorf("bitunix %s: %w (no credentials configured)", name, ErrMissingKey)
 	}
-	if q := query.Encode(); q != "" {
-		target += "?" + q
-	}
-	var rd io.Reader
-	if payload != nil {
-		rd = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return fmt.Errorf("bitunix %s: build request: %w", name, err)
-	}
-	// The keys are written in canonical form (what Header.Set would store)
-	// and all values share one backing array: Set allocated a key and a
-	// slice per header.
-	vals := new([6]string)
-	vals[0], vals[1] = "application/json", "en-US"
-	req.Header["Content-Type"] = vals[0:1:1]
-	req.Header["Language"] = vals[1:2:2]
-	if private {
-		if c.cfg.APIKey == "" || c.cfg.Secret == "" {
-			return fmt.Errorf("bitunix %s: %w (no credentials configured)", name, ErrMissingKey)
+	if c.timeout > 0 {
+		// Client.Timeout's job, done here: http.Client.Do would start a
+		// goroutine and a timer per request to enforce it.
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.timeout)
+			defer cancel() // after exchange has read the reply
 		}
+	}
+	o := new(outbound)
+	o.url = c.baseURL
+	o.url.Path = c.basePath + path
+	o.url.RawQuery = query.Encode()
+	// The keys are written in canonical form (what Header.Set would store)
+	// and all values share the outbound's array: Set allocated a key and a
+	// slice per header.
+	hdr := make(http.Header, 6)
+	o.vals[0], o.vals[1] = "application/json", "en-US"
+	hdr["Content-Type"] = o.vals[0:1:1]
+	hdr["Language"] = o.vals[1:2:2]
+	if private {
 		// nonce, timestamp and signature share one string allocation.
-		var hdr [32 + 20 + 64]byte
+		var buf [32 + 20 + 64]byte
 		var b []byte
 		if c.ownNonce {
-			b = appendRandomNonce(hdr[:0])
+			b = appendRandomNonce(buf[:0])
 		} else {
-			b = append(hdr[:0], c.cfg.Nonce()...)
+			b = append(buf[:0], c.cfg.Nonce()...)
 		}
 		nn := len(b)
 		b = strconv.AppendInt(b, c.cfg.Clock().UnixMilli(), 10)
 		nts := len(b)
 		b = appendSignREST(b, b, c.cfg.APIKey, c.cfg.Secret, query, payload)
 		all := string(b)
-		vals[2], vals[3], vals[4], vals[5] = c.cfg.APIKey, all[:nn], all[nn:nts], all[nts:]
-		req.Header["Api-Key"] = vals[2:3:3]
-		req.Header["Nonce"] = vals[3:4:4]
-		req.Header["Timestamp"] = vals[4:5:5]
-		req.Header["Sign"] = vals[5:6:6]
+		o.vals[2], o.vals[3], o.vals[4], o.vals[5] = c.cfg.APIKey, all[:nn], all[nn:nts], all[nts:]
+		hdr["Api-Key"] = o.vals[2:3:3]
+		hdr["Nonce"] = o.vals[3:4:4]
+		hdr["Timestamp"] = o.vals[4:5:5]
+		hdr["Sign"] = o.vals[5:6:6]
 	}
+	// What http.NewRequest would build, without parsing the URL again.
+	r := http.Request{Method: method, URL: &o.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr, Host: o.url.Host}
+	if payload != nil {
+		r.ContentLength = int64(len(payload))
+		if len(payload) == 0 {
+			r.Body, r.GetBody = http.NoBody, noBody
+		} else {
+			// The transport may read the body after RoundTrip returns, so
+			// the outbound owns a copy rather than borrowing the caller's.
+			body := o.inline[:0]
+			if len(payload) > len(o.inline) {
+				body = make([]byte, 0, len(payload))
+			}
+			body = append(body, payload...)
+			o.body.Reset(body)
+			r.Body = o
+			// Lets the transport replay a request that a stale keep-alive
+			// connection refused before any of it was written.
+			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		}
+	}
+	req := r.WithContext(ctx)
 	start := c.cfg.Clock()
 	err = c.exchange(req, name, decode)
 	outcome := "ok"
@@ -234,6 +270,20 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	return err
 }
 
+// outbound is one request's URL, header values and body in a single
+// allocation; nothing in it is reused once the request has gone.
+type outbound struct {
+	url    url.URL
+	vals   [6]string
+	body   bytes.Reader
+	inline [wireOrderSize]byte
+}
+
+func (o *outbound) Read(p []byte) (int, error) { return o.body.Read(p) }
+func (o *outbound) Close() error               { return nil }
+
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
 const maxReplyBytes = 32 << 20
 
 // isAPIError is errors.As in a function of its own, so that the target
@@ -250,10 +300,14 @@ type reply struct {
 }
 
 func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.Value) error) error {
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, err := c.transport.RoundTrip(req)
 	if err != nil {
-		// Anything after the dial may have reached the exchange.
-		return &TransportError{Endpoint: name, Ambiguous: !dialFailed(err), Err: scrubURL(err)}
+		// Anything after the dial may have reached the exchange. The URL
+		// in the error has no query: errors never carry request parameters.
+		u := *req.URL
+		u.RawQuery = ""
+		err = &url.Error{Op: req.Method, URL: u.String(), Err: err}
+		return &TransportError{Endpoint: name, Ambiguous: !dialFailed(err), Err: err}
 	}
 	defer resp.Body.Close()
 	rp, _ := c.replies.Get().(*reply)
@@ -303,20 +357,6 @@ func decodeEnvelope(p *fastjson.Parser, raw []byte, name string, decode func(*fa
 		return &TransportError{Endpoint: name, Status: http.StatusOK, Ambiguous: true, Err: fmt.Errorf("decode data: %w", err)}
 	}
 	return nil
-}
-
-// scrubURL drops the query string from *url.Error so errors never carry
-// request parameters; credentials travel only in headers, which Go never
-// prints, but this keeps errors short and stable.
-func scrubURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			u.RawQuery = ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-	}
-	return err
 }
 
 // params builds a query, dropping empty values: Bitunix's own signer skips

@@ -329,3 +329,106 @@ func TestPlaceOrderDuplicateAndValidation(t *testing.T) {
 		t.Errorf("qty too small: %v", err)
 	}
 }
+
+// captureRT keeps the request it was given and answers with reply.
+type captureRT struct {
+	req   *http.Request
+	body  []byte
+	reply string
+}
+
+func (c *captureRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.req = r
+	if r.Body != nil {
+		c.body, _ = io.ReadAll(r.Body)
+		_ = r.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(c.reply)), Request: r}, nil
+}
+
+// The client drives Config.HTTPClient's transport itself; these are the
+// parts of http.Client's job it must still do, and the one it must not.
+func TestRequestsOnTheTransport(t *testing.T) {
+	t.Run("request shape and replayable body", func(t *testing.T) {
+		rt := &captureRT{reply: `{"code":0,"data":{"orderId":"1","clientId":"c"},"msg":"ok"}`}
+		c, err := New(Config{BaseURL: "http://127.0.0.1:1/prefix/", APIKey: testKey, Secret: testSecret,
+			HTTPClient: &http.Client{Transport: rt}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Limit,
+			Qty: m("0.01"), Price: m("60000"), ClientID: "c"}); err != nil {
+			t.Fatal(err)
+		}
+		r := rt.req
+		if r.Method != http.MethodPost || r.URL.String() != "http://127.0.0.1:1/prefix"+pathPlaceOrder || r.Host != "127.0.0.1:1" {
+			t.Errorf("request %s %s host %q", r.Method, r.URL, r.Host)
+		}
+		if r.ContentLength != int64(len(rt.body)) || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("Sign") == "" {
+			t.Errorf("content length %d for %d bytes, headers %v", r.ContentLength, len(rt.body), r.Header)
+		}
+		if !VerifyREST(r.Header.Get("sign"), r.Header.Get("nonce"), r.Header.Get("timestamp"), testKey, testSecret, nil, rt.body) {
+			t.Error("signature does not cover the bytes sent")
+		}
+		again, err := r.GetBody()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := io.ReadAll(again); string(b) != string(rt.body) {
+			t.Errorf("GetBody gave %q, sent %q", b, rt.body)
+		}
+	})
+	t.Run("timeout from the http client", func(t *testing.T) {
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select { // accept, never answer
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}))
+		defer srv.Close()
+		defer close(release)
+		c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Secret: testSecret,
+			HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.once(context.Background(), http.MethodPost, pathPlaceOrder, nil, []byte(`{}`), true, nil)
+		if !IsAmbiguous(err) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want an ambiguous deadline error", err)
+		}
+	})
+	t.Run("redirects are not followed", func(t *testing.T) {
+		var elsewhere int
+		mux := http.NewServeMux()
+		mux.HandleFunc(pathPlaceOrder, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+		})
+		mux.HandleFunc("/elsewhere", func(http.ResponseWriter, *http.Request) { elsewhere++ })
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Secret: testSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.once(context.Background(), http.MethodPost, pathPlaceOrder, nil, []byte(`{}`), true, nil)
+		var te *TransportError
+		if !errors.As(err, &te) || te.Status != http.StatusTemporaryRedirect || elsewhere != 0 {
+			t.Fatalf("err = %v, redirect target called %d times", err, elsewhere)
+		}
+	})
+	t.Run("errors carry no query", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		base := srv.URL
+		srv.Close() // nothing listens there now: the dial fails
+		c, err := New(Config{BaseURL: base, APIKey: testKey, Secret: testSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.once(context.Background(), http.MethodGet, "/api/v1/futures/trade/get_order_detail",
+			map[string][]string{"clientId": {"query-value-7"}}, nil, true, nil)
+		if err == nil || strings.Contains(err.Error(), "query-value-7") || IsAmbiguous(err) {
+			t.Fatalf("err = %v: want a definite dial error without the query", err)
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package bitunix
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -132,10 +131,9 @@ func (c *Client) PlaceOrder(ctx context.Context, r OrderRequest) (OrderAck, erro
 		return OrderAck{}, err
 	}
 	// Serialise once; these bytes are signed and sent (§2.2). Encoded on
-	// the stack, then copied to an exact-size slice: it cannot be pooled,
-	// since http.Transport may still read a request body after Do returns.
+	// the stack: once copies them into the request it builds.
 	var enc [wireOrderSize]byte
-	payload := bytes.Clone(w.appendJSON(enc[:0]))
+	payload := w.appendJSON(enc[:0])
 	var ack OrderAck
 	err = c.send(ctx, http.MethodPost, pathPlaceOrder, nil, payload, true, func(v *fastjson.Value) error {
 		var derr error
