@@ -13,14 +13,17 @@ import (
 // safe for concurrent use.
 type MemStore struct {
 	mu     sync.Mutex
-	orders map[string]journal.OrderRecord
+	orders map[string]*journal.OrderRecord
 	seq    map[string]uint64
 	state  map[string][]byte
+	// spare holds records PruneFinal dropped: a backtest creates and
+	// prunes orders all day, and a fresh record per order was garbage.
+	spare []*journal.OrderRecord
 }
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{orders: map[string]journal.OrderRecord{}, seq: map[string]uint64{}, state: map[string][]byte{}}
+	return &MemStore{orders: map[string]*journal.OrderRecord{}, seq: map[string]uint64{}, state: map[string][]byte{}}
 }
 
 // CreateOrder issues the next sequence for prefix and stores the record
@@ -37,14 +40,29 @@ func (s *MemStore) CreateOrder(prefix string, build func(seq uint64) (journal.Or
 		return journal.OrderRecord{}, fmt.Errorf("memstore: client id %s already stored", rec.ClientID)
 	}
 	s.seq[prefix] = seq
-	s.orders[rec.ClientID] = rec
+	s.putLocked(rec)
 	return rec, nil
+}
+
+func (s *MemStore) putLocked(r journal.OrderRecord) {
+	if p, ok := s.orders[r.ClientID]; ok {
+		*p = r
+		return
+	}
+	var p *journal.OrderRecord
+	if n := len(s.spare); n > 0 {
+		p, s.spare = s.spare[n-1], s.spare[:n-1]
+	} else {
+		p = new(journal.OrderRecord)
+	}
+	*p = r
+	s.orders[r.ClientID] = p
 }
 
 // PutOrder stores or replaces a record.
 func (s *MemStore) PutOrder(r journal.OrderRecord) error {
 	s.mu.Lock()
-	s.orders[r.ClientID] = r
+	s.putLocked(r)
 	s.mu.Unlock()
 	return nil
 }
@@ -57,7 +75,7 @@ func (s *MemStore) Order(clientID string) (journal.OrderRecord, error) {
 	if !ok {
 		return journal.OrderRecord{}, fmt.Errorf("memstore order %s: %w", clientID, journal.ErrNotFound)
 	}
-	return r, nil
+	return *r, nil
 }
 
 // Orders lists records (only open ones if openOnly) in client id order.
@@ -67,7 +85,7 @@ func (s *MemStore) Orders(openOnly bool) ([]journal.OrderRecord, error) {
 	out := make([]journal.OrderRecord, 0, len(s.orders))
 	for _, r := range s.orders {
 		if !openOnly || r.Open() {
-			out = append(out, r)
+			out = append(out, *r)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ClientID < out[j].ClientID })
@@ -104,6 +122,8 @@ func (s *MemStore) PruneFinal() int {
 	for id, r := range s.orders {
 		if !r.Open() {
 			delete(s.orders, id)
+			*r = journal.OrderRecord{}
+			s.spare = append(s.spare, r)
 			n++
 		}
 	}

@@ -118,6 +118,14 @@ type Manager struct {
 	events      []EventLog // ring buffer
 	evNext      int
 	drift       DriftTotals
+	// draft is the order Submit is journaling (under mu) and numberDraft,
+	// bound once in New, completes it with its sequence: a closure per
+	// Submit was an allocation on the order path.
+	draft       journal.OrderRecord
+	numberDraft func(seq uint64) (journal.OrderRecord, error)
+	// spare holds records PruneFinal dropped, for putLocked to reuse: every
+	// pointer into m.orders is used under mu and copied out, never kept.
+	spare []*OrderRecord
 }
 
 // EventLog is one line of the recent-events list shown on /status.
@@ -125,6 +133,9 @@ type EventLog struct {
 	Time     time.Time `json:"time"`
 	ClientID string    `json:"clientId,omitempty"`
 	What     string    `json:"what"`
+	// OrderID is the exchange's id where the event gave one (accepted):
+	// a field rather than part of What so the order path builds no string.
+	OrderID string `json:"orderId,omitempty"`
 }
 
 // New builds a Manager and restores open orders and the ledger from store.
@@ -163,6 +174,7 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 		ledger:   NewLedger(cfg.StartBalance),
 		events:   make([]EventLog, 0, cfg.RecentEvents),
 	}
+	m.numberDraft = m.numberedDraft
 	m.epoch.Store(cfg.Epoch)
 	open, err := store.Orders(true)
 	if err != nil {
@@ -205,8 +217,10 @@ func (m *Manager) SetEpoch(epoch uint64) {
 func (m *Manager) Epoch() uint64 { return m.epoch.Load() }
 
 // logEvent appends to the ring buffer; m.mu must be held.
-func (m *Manager) logEvent(clientID, what string) {
-	e := EventLog{Time: m.now(), ClientID: clientID, What: what}
+func (m *Manager) logEvent(clientID, what string) { m.logOrderEvent(clientID, what, "") }
+
+func (m *Manager) logOrderEvent(clientID, what, orderID string) {
+	e := EventLog{Time: m.now(), ClientID: clientID, What: what, OrderID: orderID}
 	if len(m.events) < cap(m.events) {
 		m.events = append(m.events, e)
 		return
@@ -232,6 +246,25 @@ func validate(in trading.Intent) error {
 	return nil
 }
 
+// numberedDraft is draft with its sequence and client id; m.mu is held.
+func (m *Manager) numberedDraft(seq uint64) (journal.OrderRecord, error) {
+	r := m.draft
+	r.Seq = seq
+	r.ClientID = FormatClientID(m.cfg.Prefix, r.Epoch, seq)
+	return r, nil
+}
+
+// asRejected is errors.As in a function of its own, so that the target
+// escapes to the heap only when there is an error to look at.
+func asRejected(err error, dst *Rejected) bool {
+	var rej *Rejected
+	if err == nil || !errors.As(err, &rej) {
+		return false
+	}
+	*dst = *rej
+	return true
+}
+
 // Submit places an approved intent: client id, journal (fsync), fence,
 // Place, then settle the reply. It returns the order's state. Errors: a
 // *Rejected for a definite refusal; ErrFenced; ErrAmbiguous (wrapped) when
@@ -250,19 +283,14 @@ func (m *Manager) Submit(ctx context.Context, in trading.Intent) (OrderRecord, e
 	// Journaling, registering and marking in flight happen under one lock so
 	// that reconciliation never sees this order half-registered.
 	m.mu.Lock()
-	rec, err := m.store.CreateOrder(m.cfg.Prefix, func(seq uint64) (journal.OrderRecord, error) {
-		return journal.OrderRecord{
-			ClientID: FormatClientID(m.cfg.Prefix, epoch, seq),
-			Epoch:    epoch, Seq: seq, Intent: in,
-			Status: trading.StatusPending, Created: now, Updated: now,
-		}, nil
-	})
+	m.draft = journal.OrderRecord{Epoch: epoch, Intent: in, Status: trading.StatusPending, Created: now, Updated: now}
+	rec, err := m.store.CreateOrder(m.cfg.Prefix, m.numberDraft)
 	if err != nil {
 		m.mu.Unlock()
 		return OrderRecord{}, fmt.Errorf("submit %s: %w", in.Symbol, err)
 	}
 	cid := rec.ClientID
-	m.orders[cid] = &rec
+	m.putLocked(cid, rec)
 	m.inflight[cid] = true
 	m.mu.Unlock()
 	defer func() {
@@ -290,13 +318,13 @@ func (m *Manager) Submit(ctx context.Context, in trading.Intent) (OrderRecord, e
 	}
 
 	ack, perr := m.venue.Place(ctx, order)
-	var rej *Rejected
+	var rej Rejected
 	switch {
 	case perr == nil:
 		m.obs.OrderSubmitted(order, OutcomeAccepted)
-		st, err := m.apply(cid, Event{Kind: EvAccepted, Time: m.now(), OrderID: ack.OrderID}, "accepted "+ack.OrderID)
+		st, err := m.apply(cid, Event{Kind: EvAccepted, Time: m.now(), OrderID: ack.OrderID}, "accepted")
 		return st, err
-	case errors.As(perr, &rej):
+	case asRejected(perr, &rej):
 		m.obs.OrderSubmitted(order, OutcomeRejected)
 		m.obs.OrderRejected(in.Symbol, rej.Code)
 		st, err := m.apply(cid, Event{Kind: EvRejected, Time: m.now(), Code: rej.Code, Reason: rej.Reason},
@@ -368,7 +396,7 @@ func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, e
 	}
 	*cur = step.Order
 	if what != "" {
-		m.logEvent(key, what)
+		m.logOrderEvent(key, what, ev.OrderID)
 	}
 	if step.Fill.Qty != 0 || step.Fill.Fee != 0 {
 		m.ledger.ApplyFill(step.Fill)
@@ -460,6 +488,18 @@ func (m *Manager) OnOrderReport(r Report) error {
 	return err
 }
 
+// putLocked tracks rec under key in a recycled record if there is one.
+func (m *Manager) putLocked(key string, rec OrderRecord) {
+	var p *OrderRecord
+	if n := len(m.spare); n > 0 {
+		p, m.spare = m.spare[n-1], m.spare[:n-1]
+	} else {
+		p = new(OrderRecord)
+	}
+	*p = rec
+	m.orders[key] = p
+}
+
 // trackLocked brings an untracked order into memory: from the journal if it
 // is there, else as an adopted order (journaled at once).
 func (m *Manager) trackLocked(r Report) error {
@@ -467,7 +507,7 @@ func (m *Manager) trackLocked(r Report) error {
 	rec, err := m.store.Order(key)
 	switch {
 	case err == nil:
-		m.orders[key] = &rec
+		m.putLocked(key, rec)
 		return nil
 	case !errors.Is(err, journal.ErrNotFound):
 		return fmt.Errorf("look up %s in journal: %w", key, err)
@@ -477,7 +517,7 @@ func (m *Manager) trackLocked(r Report) error {
 	if err := m.store.PutOrder(rec); err != nil {
 		return fmt.Errorf("adopt %s: %w", key, err)
 	}
-	m.orders[key] = &rec
+	m.putLocked(key, rec)
 	m.logEvent(key, "adopted from venue")
 	return nil
 }
@@ -654,6 +694,8 @@ func (m *Manager) PruneFinal() int {
 	for k, o := range m.orders {
 		if !o.Open() && !m.inflight[k] {
 			delete(m.orders, k)
+			*o = OrderRecord{}
+			m.spare = append(m.spare, o)
 			n++
 		}
 	}

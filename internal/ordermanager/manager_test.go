@@ -27,7 +27,7 @@ func TestSubmitAccepted(t *testing.T) {
 	if err != nil || j.Status != trading.StatusNew || j.ExchangeID != "ex1" {
 		t.Fatalf("journal = %+v, %v", j, err)
 	}
-	if st := r.m.Status(); len(st.Recent) != 1 || st.Recent[0].What != "accepted ex1" || len(st.OpenOrders) != 1 {
+	if st := r.m.Status(); len(st.Recent) != 1 || st.Recent[0].What != "accepted" || st.Recent[0].OrderID != "ex1" || len(st.OpenOrders) != 1 {
 		t.Fatalf("status %+v", st)
 	}
 	got2, _ := r.m.Submit(context.Background(), limitBuy("0.01", "50000"))
