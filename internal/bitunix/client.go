@@ -58,6 +58,8 @@ type Client struct {
 	// otherwise allocated a parser's caches and a reply buffer per call.
 	parsers fastjson.ParserPool
 	replies sync.Pool // *reply
+	// outbounds are reused request parts (see outbound).
+	outbounds sync.Pool
 	// baseURL and basePath are parsed once; requests copy them.
 	baseURL  url.URL
 	basePath string
@@ -196,14 +198,13 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			defer cancel() // after exchange has read the reply
 		}
 	}
-	o := new(outbound)
-	o.url = c.baseURL
+	o := c.outbound()
 	o.url.Path = c.basePath + path
 	o.url.RawQuery = query.Encode()
 	// The keys are written in canonical form (what Header.Set would store)
 	// and all values share the outbound's array: Set allocated a key and a
 	// slice per header.
-	hdr := make(http.Header, 6)
+	hdr := o.hdr
 	o.vals[0], o.vals[1] = "application/json", "en-US"
 	hdr["Content-Type"] = o.vals[0:1:1]
 	hdr["Language"] = o.vals[1:2:2]
@@ -235,23 +236,20 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		if len(payload) == 0 {
 			r.Body, r.GetBody = http.NoBody, noBody
 		} else {
-			// The transport may read the body after RoundTrip returns, so
-			// the outbound owns a copy rather than borrowing the caller's.
-			body := o.inline[:0]
+			// The outbound owns a copy rather than borrowing the caller's:
+			// the transport may still read it after RoundTrip returns.
+			o.payload = o.inline[:0]
 			if len(payload) > len(o.inline) {
-				body = make([]byte, 0, len(payload))
+				o.payload = make([]byte, 0, len(payload))
 			}
-			body = append(body, payload...)
-			o.body.Reset(body)
-			r.Body = o
-			// Lets the transport replay a request that a stale keep-alive
-			// connection refused before any of it was written.
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+			o.payload = append(o.payload, payload...)
+			o.body.Reset(o.payload)
+			r.Body, r.GetBody = o, o.rewind
 		}
 	}
 	req := r.WithContext(ctx)
 	start := c.cfg.Clock()
-	err = c.exchange(req, name, decode)
+	err = c.exchange(req, o, name, decode)
 	outcome := "ok"
 	switch {
 	case err == nil:
@@ -270,13 +268,37 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	return err
 }
 
-// outbound is one request's URL, header values and body in a single
-// allocation; nothing in it is reused once the request has gone.
+// outbound is one request's URL, header map, header values and body in a
+// single object, pooled: it goes back to the pool once the response body
+// is closed (http.RoundTripper's contract), never after a transport error.
 type outbound struct {
-	url    url.URL
-	vals   [6]string
-	body   bytes.Reader
-	inline [wireOrderSize]byte
+	url     url.URL
+	hdr     http.Header
+	vals    [6]string
+	body    bytes.Reader
+	payload []byte // the body's bytes: inline, or allocated if larger
+	inline  [wireOrderSize]byte
+	rewind  func() (io.ReadCloser, error) // GetBody, bound once
+}
+
+// outbound returns a clean outbound for a request to the base URL.
+func (c *Client) outbound() *outbound {
+	o, _ := c.outbounds.Get().(*outbound)
+	if o == nil {
+		o = &outbound{hdr: make(http.Header, 6)}
+		o.rewind = o.replay
+	}
+	clear(o.hdr)
+	o.vals = [6]string{}
+	o.payload = nil
+	o.url = c.baseURL
+	return o
+}
+
+// replay lets the transport resend a request that a stale keep-alive
+// connection refused before any of it was written.
+func (o *outbound) replay() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.payload)), nil
 }
 
 func (o *outbound) Read(p []byte) (int, error) { return o.body.Read(p) }
@@ -299,17 +321,23 @@ type reply struct {
 	lim io.LimitedReader
 }
 
-func (c *Client) exchange(req *http.Request, name string, decode func(*fastjson.Value) error) error {
+func (c *Client) exchange(req *http.Request, o *outbound, name string, decode func(*fastjson.Value) error) error {
 	resp, err := c.transport.RoundTrip(req)
 	if err != nil {
 		// Anything after the dial may have reached the exchange. The URL
 		// in the error has no query: errors never carry request parameters.
+		// o is not reused: the transport may still hold the request.
 		u := *req.URL
 		u.RawQuery = ""
 		err = &url.Error{Op: req.Method, URL: u.String(), Err: err}
 		return &TransportError{Endpoint: name, Ambiguous: !dialFailed(err), Err: err}
 	}
-	defer resp.Body.Close()
+	defer func() {
+		_ = resp.Body.Close()
+		// RoundTripper's contract: the request may be reused once the
+		// response body is closed.
+		c.outbounds.Put(o)
+	}()
 	rp, _ := c.replies.Get().(*reply)
 	if rp == nil {
 		rp = new(reply)

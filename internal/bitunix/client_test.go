@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -431,4 +432,46 @@ func TestRequestsOnTheTransport(t *testing.T) {
 			t.Fatalf("err = %v: want a definite dial error without the query", err)
 		}
 	})
+}
+
+// Request parts are pooled and reused once a reply is read: concurrent
+// orders must each arrive with their own body and a signature over it.
+func TestConcurrentOrdersKeepTheirOwnBytes(t *testing.T) {
+	f, c, _ := newFake(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	f.on("trade/place_order", func(w http.ResponseWriter, _ *http.Request, body []byte) {
+		_, rest, _ := strings.Cut(string(body), `"clientId":"`)
+		id, _, _ := strings.Cut(rest, `"`)
+		mu.Lock()
+		seen[id]++
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"code":0,"data":{"orderId":"o-`+id+`","clientId":"`+id+`"},"msg":"ok"}`)
+	})
+	const workers, each = 8, 40
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := "c" + strconv.Itoa(g) + "-" + strconv.Itoa(i)
+				ack, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Limit,
+					Qty: m("0.01"), Price: m("60000"), ClientID: id})
+				if err != nil || ack.OrderID != "o-"+id {
+					t.Errorf("order %s: ack %+v err %v", id, ack, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != workers*each {
+		t.Fatalf("exchange saw %d distinct orders, want %d", len(seen), workers*each)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("order %s arrived %d times", id, n)
+		}
+	}
 }
