@@ -303,7 +303,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			bal = fixed.FromInt(10_000)
 		}
 		v, err := local.New(local.Config{Account: "paper", Balance: bal, Specs: list, Leverage: cfg.Trading.Leverage,
-			MarginMode: cfg.Trading.MarginMode, MakerFee: cfg.Sim.MakerFee, TakerFee: cfg.Sim.TakerFee, Start: time.Now()})
+			MarginMode: cfg.Trading.MarginMode, MakerFee: cfg.Sim.MakerFee, TakerFee: cfg.Sim.TakerFee, Start: time.Now(),
+			FundingFromMarks: true})
 		if err != nil {
 			return nil, err
 		}
@@ -371,7 +372,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	if paper != nil {
 		// The paper venue reports synchronously inside Core calls, on the
 		// engine goroutine.
-		paper.SetSinks(func(r ordermanager.Report) { core.OnOrderReport(ctx, r.Time, r) }, nil)
+		paper.SetSinks(func(r ordermanager.Report) { core.OnOrderReport(ctx, r.Time, r) },
+			func(symbol string, amount fixed.Value) { core.OnFunding(ctx, paper.Now(), symbol, amount) })
 	} else {
 		rc.Report = exchange.Report
 		rc.NewPrivate = func(h func(*bitunix.PrivateEvent)) engine.PrivateFeed {

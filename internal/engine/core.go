@@ -161,6 +161,7 @@ type Core struct {
 	t0        time.Time // stopwatch at event entry
 	busy      bool      // inside an event: reports are queued
 	queue     []ordermanager.Report
+	fundings  []funding      // funding paid while busy, booked at end
 	fills     []trading.Fill // fills booked by the order manager, to deliver
 	dirty     bool           // order manager state changed since the last view
 	cancels   map[string]bool
@@ -387,6 +388,10 @@ func (c *Core) end(ctx context.Context) {
 	if len(c.queue) == 0 {
 		c.queue = c.queue[:0]
 	}
+	for _, f := range c.fundings {
+		c.applyFunding(f)
+	}
+	c.fundings = c.fundings[:0]
 	c.busy = false
 }
 
@@ -536,11 +541,24 @@ func (c *Core) applyReport(r ordermanager.Report) {
 
 // OnFunding books a funding payment (positive received).
 func (c *Core) OnFunding(ctx context.Context, now time.Time, symbol string, amount fixed.Value) {
-	if !c.begin(now) {
+	if c.busy {
+		// A paper venue settles funding inside the mark it is given.
+		c.fundings = append(c.fundings, funding{symbol, amount})
 		return
 	}
+	c.begin(now)
 	defer c.end(ctx)
-	if err := c.om.OnFunding(symbol, amount); err != nil {
+	c.applyFunding(funding{symbol, amount})
+}
+
+// funding is a payment waiting for the end of the current Core call.
+type funding struct {
+	symbol string
+	amount fixed.Value
+}
+
+func (c *Core) applyFunding(f funding) {
+	if err := c.om.OnFunding(f.symbol, f.amount); err != nil {
 		c.setFatal(err)
 	}
 	c.observeEquity()

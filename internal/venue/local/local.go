@@ -50,6 +50,12 @@ type Config struct {
 	MarginMode string
 	// Start is the time the account opens (backtests: the first event).
 	Start time.Time
+	// FundingFromMarks makes the venue settle funding itself when a mark
+	// reaches the funding time the previous mark announced (its
+	// NextFundingTime, else the next 8-hour boundary), at the rate that
+	// mark announced: a dry run on live marks. Backtests leave it off and
+	// schedule funding with ApplyFunding.
+	FundingFromMarks bool
 }
 
 // Venue is the local venue. It implements ordermanager.Venue and
@@ -60,6 +66,8 @@ type Venue struct {
 	now     time.Time // latest market or command time
 	reports func(ordermanager.Report)
 	funding func(symbol string, amount fixed.Value)
+	// lastMark per symbol, kept when Config.FundingFromMarks is set.
+	lastMark map[string]trading.MarkPrice
 }
 
 // New builds the venue and opens its account.
@@ -80,11 +88,14 @@ func New(cfg Config) (*Venue, error) {
 		cfg.MaintenanceMarginRate = fixed.MustParse("0.005")
 	}
 	v := &Venue{acct: cfg.Account, now: cfg.Start}
+	if cfg.FundingFromMarks {
+		v.lastMark = map[string]trading.MarkPrice{}
+	}
 	mc := matching.Config{}
 	for _, s := range cfg.Specs {
 		mc.Instruments = append(mc.Instruments, matching.InstrumentConfig{
 			Spec: s, MakerFee: cfg.MakerFee, TakerFee: cfg.TakerFee,
-			MaintenanceMarginRate: cfg.MaintenanceMarginRate, FundingInterval: 8 * time.Hour,
+			MaintenanceMarginRate: cfg.MaintenanceMarginRate, FundingInterval: fundingInterval,
 		})
 	}
 	eng, err := matching.New(mc, v.onEvent)
@@ -151,9 +162,29 @@ func (v *Venue) ApplyTrade(t trading.Trade) error {
 
 // ApplyMark applies a mark price (liquidations, TP/SL).
 func (v *Venue) ApplyMark(m trading.MarkPrice) error {
+	if v.lastMark != nil {
+		if prev, ok := v.lastMark[m.Symbol]; ok {
+			due := prev.NextFundingTime
+			if due.IsZero() || !due.After(prev.Time) {
+				due = matching.NextFunding(prev.Time, fundingInterval)
+			}
+			// Settled at the previous mark, the last one before the
+			// funding time, as the exchange settles at its funding time.
+			if !m.Time.Before(due) {
+				if err := v.ApplyFunding(m.Symbol, prev.FundingRate, due); err != nil {
+					return err
+				}
+			}
+		}
+		v.lastMark[m.Symbol] = m
+	}
 	v.advance(m.Time)
 	return v.eng.ApplyMark(m)
 }
+
+// fundingInterval is Bitunix's usual one, used when marks carry no next
+// funding time.
+const fundingInterval = 8 * time.Hour
 
 // ApplyFunding settles funding at rate on the account's positions in
 // symbol and reports the payment to the funding sink.
