@@ -58,13 +58,41 @@ type parityStep struct {
 // own records (fills, closed positions, account) must equal the backtest's
 // report exactly.
 func TestParitySimulatorSession(t *testing.T) {
-	steps := []parityStep{
-		{10, trading.Buy, "0.01"}, {30, trading.Sell, "0.01"}, // long round trip
-		{50, trading.Sell, "0.02"}, {70, trading.Buy, "0.02"}, // short round trip
-		{100, trading.Buy, "0.05"}, {160, trading.Sell, "0.05"}, // held across the 08:00 funding
-		{200, trading.Buy, "0.03"}, {215, trading.Sell, "0.01"}, {230, trading.Sell, "0.02"}, // scaled out
-		{250, trading.Sell, "0.02"}, {260, trading.Buy, "0.04"}, {275, trading.Sell, "0.02"}, // flip short→long, close
+	cases := []struct {
+		name  string
+		steps []parityStep
+		// knownBug, if set, names a parity bug this case demonstrates; the
+		// case is skipped until it is fixed.
+		knownBug string
+	}{
+		{name: "touch", steps: []parityStep{
+			{10, trading.Buy, "0.01"}, {30, trading.Sell, "0.01"}, // long round trip
+			{50, trading.Sell, "0.02"}, {70, trading.Buy, "0.02"}, // short round trip
+			{100, trading.Buy, "0.05"}, {160, trading.Sell, "0.05"}, // held across the 08:00 funding
+			{200, trading.Buy, "0.03"}, {215, trading.Sell, "0.01"}, {230, trading.Sell, "0.02"}, // scaled out
+			{250, trading.Sell, "0.02"}, {260, trading.Buy, "0.04"}, {275, trading.Sell, "0.02"}, // flip short→long, close
+		}},
+		// 0.3 BTC is 3000 lots: more than the 1000 at the touch, so the
+		// orders walk the synthetic book, whose deeper levels must match.
+		{name: "walks the book", steps: []parityStep{
+			{100, trading.Buy, "0.05"}, {160, trading.Sell, "0.05"}, // funding, as above
+			{200, trading.Buy, "0.3"}, {230, trading.Sell, "0.3"},
+		}, knownBug: "the simulator's trade replay (internal/sim/replay.go touchBook) puts a flat 1000 lots on every level; " +
+			"the backtest (internal/backtest/run.go setBook) and marketdata.Replay grow them 35% a level"},
 	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.knownBug != "" {
+				t.Skip("known parity bug: " + c.knownBug)
+			}
+			paritySession(t, c.steps)
+		})
+	}
+}
+
+// paritySession runs steps live against the simulator and in the backtest
+// and compares the simulator's records with the backtest's report.
+func paritySession(t *testing.T, steps []parityStep) {
 	cfg := config.Defaults()
 	cfg.Trading.Symbols = []string{paritySymbol}
 	// Room for every scripted order: a trim would depend on the reference
@@ -205,12 +233,15 @@ type liveResult struct {
 	botRealized, botFees fixed.Value
 }
 
-// runLive runs the session against the simulator. Synchronisation: the
-// simulator's clock is manual; the test advances it at most 2 s at a time
-// and, after each advance, waits until the bot has received the last
-// trade replayed so far before moving the bot's clock there. A step's time
-// is a trade's time: the simulator is advanced to exactly that trade, then
-// the bot's clock, and the test waits until the simulator has accepted the
+// runLive runs the session against the simulator. Synchronisation, no
+// sleeps: the simulator's clock is manual and the test advances it at most
+// 2 s at a time; after each advance (when it returns, the simulator has
+// applied every event up to then and queued its frames) the bot's clock
+// follows, and the test waits until the engine has handed the last trade
+// replayed so far to the strategy. A step's time is a trade's time: the
+// simulator is advanced to exactly that trade, then the bot's clock, so
+// the step fires on the next event or timer tick and the order meets that
+// trade's book; the test then waits until the simulator has accepted the
 // order and the bot's position agrees with the simulator's before market
 // time moves on, so every order meets the same book as in the backtest.
 func runLive(t *testing.T, cfg config.Config, csv string, trades []trading.Trade, steps []parityStep) liveResult {
