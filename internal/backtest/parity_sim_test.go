@@ -61,9 +61,6 @@ func TestParitySimulatorSession(t *testing.T) {
 	cases := []struct {
 		name  string
 		steps []parityStep
-		// knownBug, if set, names a parity bug this case demonstrates; the
-		// case is skipped until it is fixed.
-		knownBug string
 	}{
 		{name: "touch", steps: []parityStep{
 			{10, trading.Buy, "0.01"}, {30, trading.Sell, "0.01"}, // long round trip
@@ -77,14 +74,10 @@ func TestParitySimulatorSession(t *testing.T) {
 		{name: "walks the book", steps: []parityStep{
 			{100, trading.Buy, "0.05"}, {160, trading.Sell, "0.05"}, // funding, as above
 			{200, trading.Buy, "0.3"}, {230, trading.Sell, "0.3"},
-		}, knownBug: "the simulator's trade replay (internal/sim/replay.go touchBook) puts a flat 1000 lots on every level; " +
-			"the backtest (internal/backtest/run.go setBook) and marketdata.Replay grow them 35% a level"},
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.knownBug != "" {
-				t.Skip("known parity bug: " + c.knownBug)
-			}
 			paritySession(t, c.steps)
 		})
 	}

@@ -18,7 +18,8 @@ import (
 // stream in memory (the events the simulator would push) and the same
 // session recorded to a trades CSV and replayed from the file give the same
 // fills and PnL. It covers recording fidelity and that the file path runs
-// the identical pipeline; it does not go through the simulator's REST/WS.
+// the identical pipeline. TestParitySimulatorSession goes through the
+// simulator's REST and WebSockets.
 func TestParityRecordedSession(t *testing.T) {
 	cfg := marketdata.SampleConfig()
 	cfg.End = cfg.Start.Add(2 * time.Hour)

@@ -154,7 +154,9 @@ func (t *tradeReplay) Next() (marketdata.Event, error) {
 }
 
 // touchBook is a 20-level book with its touch at p: the ask for a buy, the
-// bid for a sell, one tick of spread, 1000 lot steps a level.
+// bid for a sell, one tick of spread, 1000 lot steps at the touch growing
+// by 35% of that a level, as the backtester builds trade books (parity:
+// an order larger than the touch walks the same levels in both).
 func touchBook(spec instrument.Spec, sym string, p fixed.Value, side trading.Side, t time.Time) trading.Book {
 	const depth = 20
 	tick := spec.Tick()
@@ -162,10 +164,11 @@ func touchBook(spec instrument.Spec, sym string, p fixed.Value, side trading.Sid
 	if side == trading.Sell {
 		bid, ask = p, p+tick
 	}
-	qty := spec.LotStep().MulInt(1000)
+	base := spec.LotStep().MulInt(1000)
 	levels := make([]trading.Level, 2*depth) // fresh: the server keeps the book
 	bids, asks := levels[:0:depth], levels[depth:depth]
 	for i := range depth {
+		qty := spec.RoundQty(base.MulInt(int64(100 + 35*i)).DivInt(100))
 		if b := bid - tick.MulInt(int64(i)); b > 0 {
 			bids = append(bids, trading.Level{Price: b, Qty: qty})
 		}
