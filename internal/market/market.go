@@ -151,6 +151,7 @@ type Symbol struct {
 type candleBuilder struct {
 	interval time.Duration
 	cur      trading.Kline
+	curEnd   time.Time // cur.OpenTime + interval, while open
 	open     bool
 	last     trading.Kline // last closed candle
 	hasLast  bool
@@ -196,6 +197,12 @@ func (s *Symbol) OnTrade(now time.Time, t trading.Trade) []trading.Kline {
 	s.closed = s.closed[:0]
 	for i := range s.candles {
 		c := &s.candles[i]
+		if c.open && !t.Time.Before(c.cur.OpenTime) && t.Time.Before(c.curEnd) {
+			// Inside the open candle (its start is an interval boundary, so
+			// Truncate would give it back): most trades, without Truncate.
+			c.add(t)
+			continue
+		}
 		start := t.Time.Truncate(c.interval)
 		if c.open && start.After(c.cur.OpenTime) {
 			s.closeCandle(c)
@@ -206,18 +213,24 @@ func (s *Symbol) OnTrade(now time.Time, t trading.Trade) []trading.Kline {
 			}
 			c.cur = trading.Kline{Symbol: s.symbol, OpenTime: start, Interval: c.interval,
 				Open: t.Price, High: t.Price, Low: t.Price, Close: t.Price, Volume: t.Qty}
+			c.curEnd = start.Add(c.interval)
 			c.open = true
 			continue
 		}
 		if !start.Equal(c.cur.OpenTime) {
 			continue // late trade for an earlier interval: ignored
 		}
-		c.cur.High = c.cur.High.Max(t.Price)
-		c.cur.Low = c.cur.Low.Min(t.Price)
-		c.cur.Close = t.Price
-		c.cur.Volume += t.Qty
+		c.add(t)
 	}
 	return s.closed
+}
+
+// add folds a trade into the open candle.
+func (c *candleBuilder) add(t trading.Trade) {
+	c.cur.High = c.cur.High.Max(t.Price)
+	c.cur.Low = c.cur.Low.Min(t.Price)
+	c.cur.Close = t.Price
+	c.cur.Volume += t.Qty
 }
 
 func (s *Symbol) closeCandle(c *candleBuilder) {
@@ -290,6 +303,7 @@ func (s *Symbol) AggregateKline(k trading.Kline) []trading.Kline {
 			}
 			c.cur = trading.Kline{Symbol: s.symbol, OpenTime: start, Interval: c.interval,
 				Open: k.Open, High: k.High, Low: k.Low, Close: k.Close, Volume: k.Volume}
+			c.curEnd = start.Add(c.interval)
 			c.open = true
 		} else {
 			c.cur.High = c.cur.High.Max(k.High)
