@@ -243,8 +243,12 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 				o.payload = make([]byte, 0, len(payload))
 			}
 			o.payload = append(o.payload, payload...)
-			o.body.Reset(o.payload)
-			r.Body, r.GetBody = o, o.rewind
+			// The reader itself is per request: a transport that read a
+			// body late (after the reply was closed; x/net/http2 had such
+			// bugs) would drain its own reader, never the next request's.
+			rb := new(requestBody)
+			rb.Reset(o.payload)
+			r.Body, r.GetBody = rb, o.rewind
 		}
 	}
 	req := r.WithContext(ctx)
@@ -268,14 +272,14 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	return err
 }
 
-// outbound is one request's URL, header map, header values and body in a
-// single object, pooled: it goes back to the pool once the response body
-// is closed (http.RoundTripper's contract), never after a transport error.
+// outbound is one request's URL, header map, header values and body bytes
+// in a single object, pooled: it goes back to the pool once the response
+// body is closed (http.RoundTripper's contract), never after a transport
+// error. The body's reader is allocated per request (requestBody).
 type outbound struct {
 	url     url.URL
 	hdr     http.Header
 	vals    [6]string
-	body    bytes.Reader
 	payload []byte // the body's bytes: inline, or allocated if larger
 	inline  [wireOrderSize]byte
 	rewind  func() (io.ReadCloser, error) // GetBody, bound once
@@ -301,8 +305,10 @@ func (o *outbound) replay() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(o.payload)), nil
 }
 
-func (o *outbound) Read(p []byte) (int, error) { return o.body.Read(p) }
-func (o *outbound) Close() error               { return nil }
+// requestBody is a request's body reader.
+type requestBody struct{ bytes.Reader }
+
+func (*requestBody) Close() error { return nil }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
