@@ -82,7 +82,8 @@ type Options struct {
 	// fails with ErrLocked instead of hanging forever.
 	LockTimeout time.Duration
 	// Observe, if set, receives the duration of every committed write
-	// ("put_order", "create_order", "next_seq", "put_state"), fsync included.
+	// ("put_order", "create_order", "next_seq", "put_state",
+	// "put_order_state", "prune"), fsync included.
 	Observe func(op string, d time.Duration)
 }
 
@@ -317,6 +318,25 @@ func (j *Journal) PutState(key string, value []byte) error {
 	})
 	if err != nil {
 		return fmt.Errorf("journal put state %q: %w", key, err)
+	}
+	return nil
+}
+
+// PutOrderAndState writes an order record and a state blob in one fsynced
+// transaction: either both are on disk or neither is. The order manager uses
+// it when a fill changes both the order's cumulative filled quantity and the
+// ledger snapshot, so a crash can never leave a fill recorded on the order
+// but missing from the positions (a fill already on the order record is
+// never booked again).
+func (j *Journal) PutOrderAndState(r OrderRecord, key string, value []byte) error {
+	err := j.update("put_order_state", func(tx *bolt.Tx) error {
+		if err := putOrderTx(tx, &r); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketState).Put([]byte(key), value)
+	})
+	if err != nil {
+		return fmt.Errorf("journal put order %s with state %q: %w", r.ClientID, key, err)
 	}
 	return nil
 }
