@@ -780,9 +780,23 @@ func (c *Core) cancel(ctx context.Context, clientID string) {
 	}
 }
 
-// reducing is the part of an intent that only reduces the position.
-func reducing(in trading.Intent, pos fixed.Value) bool {
-	return (in.Side == trading.Sell && pos > 0 && in.Qty <= pos) || (in.Side == trading.Buy && pos < 0 && in.Qty <= -pos)
+// reducing reports whether an intent only reduces the position: opposite
+// side, and no larger than the position less the resting orders on its
+// side (they close first). A ReduceOnly intent is capped by the exchange,
+// so the whole position counts.
+func reducing(in trading.Intent, st risk.AccountState) bool {
+	pos := st.Position
+	if in.Side == trading.Buy {
+		pos = -pos
+	}
+	if !in.ReduceOnly {
+		if in.Side == trading.Buy {
+			pos -= st.OpenBuyQty
+		} else {
+			pos -= st.OpenSellQty
+		}
+	}
+	return pos > 0 && in.Qty <= pos
 }
 
 func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
@@ -806,8 +820,11 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 		ctx = c.term // orders go out only under the leadership context
 	}
 	// Halts (drift, shutdown, a fatal journal error) stop new exposure;
-	// closing risk stays possible, and still passes the gate.
-	if (c.halt.Halted || c.stopping || c.fatal != nil) && !reducing(in, s.pos.Qty) {
+	// closing risk stays possible, as reduce-only, and still passes the
+	// gate.
+	st := c.accountState(s)
+	halted := c.halt.Halted || c.stopping || c.fatal != nil
+	if halted && !reducing(in, st) {
 		why := c.halt.Reason
 		switch {
 		case c.fatal != nil:
@@ -825,7 +842,9 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 		c.logDecision(log)
 		return
 	}
-	st := c.accountState(s)
+	if halted {
+		in.ReduceOnly = true
+	}
 	d := c.gate.Check(c.now, in, st)
 	c.obsValid = false // Check observed equity itself
 	c.persistRisk()
@@ -839,7 +858,11 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 		return
 	}
 	in.Qty = d.Qty
+	if d.ReduceOnly {
+		in.ReduceOnly = true
+	}
 	log.Approved = d.Qty
+	log.ReduceOnly = in.ReduceOnly
 	if c.cfg.Stopwatch != nil {
 		c.obs.TickToOrder(in.Symbol, c.cfg.Stopwatch().Sub(c.t0))
 	}

@@ -242,3 +242,67 @@ func TestDryRunFundingFromMarks(t *testing.T) {
 		t.Fatalf("venue positions %+v, want funding -0.1001 on the exchange side too", pos)
 	}
 }
+
+// Under a tripped breaker only closing risk passes, and resting orders on
+// the closing side count first: a sell that, with the resting sells, would
+// leave the account short is refused or trimmed, and what passes goes to
+// the exchange as reduce-only.
+func TestCoreBlockedClosesCountRestingOrders(t *testing.T) {
+	ctx := context.Background()
+	lim := func(side trading.Side, qty string) trading.Intent {
+		return trading.Intent{Symbol: sym, Side: side, Type: trading.Limit, TimeInForce: trading.GTC, Price: px("52000"), Qty: px(qty)}
+	}
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: mkt(trading.Buy, "0.03", false)},
+		{At: t0.Add(2 * time.Second), Intent: lim(trading.Sell, "0.01")}, // rests far above
+		{At: t0.Add(3 * time.Second), Intent: lim(trading.Sell, "0.03")}, // killed: 0.01 already resting
+		{At: t0.Add(4 * time.Second), Intent: lim(trading.Sell, "0.01")},
+		{At: t0.Add(5 * time.Second), Intent: lim(trading.Sell, "0.01")}, // the rest is covered
+	})
+	lims := risk.DefaultLimits()
+	lims.MaxOrderNotional = fixed.FromInt(10000)
+	lims.MaxPositionNotional = fixed.FromInt(10000)
+	r := newRig(t, s, nil, lims)
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.core.OnBook(ctx, at, book(at, "50000", "50001"))
+	}
+	r.core.Kill(t0.Add(2*time.Second), "test")
+	for i := 3; i <= 5; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.core.OnBook(ctx, at, book(at, "50000", "50001"))
+	}
+	ds := r.core.Status().Decisions
+	want := []struct {
+		verdict, qty string
+		reduceOnly   bool
+	}{
+		{"approve", "0.03", false},
+		{"approve", "0.01", false},
+		{"trim", "0.02", true},
+		{"refuse", "0", false},
+		{"refuse", "0", false},
+	}
+	if len(ds) != len(want) {
+		t.Fatalf("%d decisions, want %d: %+v", len(ds), len(want), ds)
+	}
+	for i, w := range want {
+		d := ds[i]
+		if d.Verdict != w.verdict || d.Approved != px(w.qty) || (w.verdict != "refuse" && d.ReduceOnly != w.reduceOnly) {
+			t.Errorf("decision %d: %s %s reduceOnly=%v, want %s %s reduceOnly=%v", i, d.Verdict, d.Approved, d.ReduceOnly, w.verdict, w.qty, w.reduceOnly)
+		}
+	}
+	// What rests on the exchange can never leave the account short.
+	var sells fixed.Value
+	for _, o := range r.venue.Engine().OpenOrders(r.venue.Account(), sym) {
+		if o.Side == trading.Sell {
+			sells += o.Qty - o.FilledQty
+			if o.Qty == px("0.02") && !o.ReduceOnly {
+				t.Errorf("the close approved under the kill switch rests without reduce-only: %+v", o)
+			}
+		}
+	}
+	if sells != px("0.03") {
+		t.Fatalf("resting sells %s, want exactly the position 0.03", sells)
+	}
+}

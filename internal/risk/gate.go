@@ -111,6 +111,11 @@ type Decision struct {
 	Reason Reason
 	// Breaker is the tripped breaker that refused or trimmed it, if any.
 	Breaker Breaker
+	// ReduceOnly: the intent was approved only because it closes risk
+	// while new exposure is blocked (a breaker, stale data); it must go to
+	// the exchange as reduce-only, so that it cannot open a position if
+	// the position changes before it fills.
+	ReduceOnly bool
 }
 
 // Approved reports whether the intent may be sent (possibly trimmed).
@@ -294,8 +299,11 @@ func unixDay(t time.Time) int64 {
 //
 //   - an invalid intent is refused;
 //   - an intent that only reduces the current position (opposite side,
-//     qty <= |position|) is approved whatever else holds: closing risk must
-//     always be possible;
+//     qty <= |position| less the resting orders on its side, which would
+//     close that much first; a ReduceOnly intent is capped by the exchange
+//     and counts the whole position) is approved whatever else holds:
+//     closing risk must always be possible; while new exposure is blocked
+//     it is approved as reduce-only;
 //   - a ReduceOnly intent that would not reduce is refused;
 //   - a tripped breaker refuses new exposure; an intent that would flip
 //     the position is trimmed to the closing part;
@@ -320,9 +328,18 @@ func (g *Gate) Check(now time.Time, in trading.Intent, st AccountState) Decision
 	dir := in.Side.Sign()       // +1 buy, -1 sell
 	pos := st.Position.Mul(dir) // position in the order's direction: < 0 means the order reduces
 	reducible := max(-pos, 0)   // how much of the order only reduces
+	if !in.ReduceOnly {
+		// Resting orders on the same side close the position first: an
+		// order beyond what they leave would open new exposure if all fill.
+		sameSide := st.OpenSellQty
+		if in.Side == trading.Buy {
+			sameSide = st.OpenBuyQty
+		}
+		reducible = max(reducible-sameSide, 0)
+	}
 	if in.Qty <= reducible {
 		g.recordOrder(nowNs)
-		return Decision{Verdict: Approve, Qty: in.Qty}
+		return Decision{Verdict: Approve, Qty: in.Qty, ReduceOnly: g.blocked(now, st)}
 	}
 	if in.ReduceOnly {
 		if reducible == 0 {
@@ -397,7 +414,20 @@ func (g *Gate) closeOnly(nowNs int64, reducible fixed.Value, r Reason, b Breaker
 	if reducible <= 0 {
 		return Decision{Verdict: Refuse, Reason: r, Breaker: b}
 	}
-	return g.trim(nowNs, reducible, r, b)
+	d := g.trim(nowNs, reducible, r, b)
+	d.ReduceOnly = true
+	return d
+}
+
+// blocked reports whether new exposure is refused now: a tripped breaker
+// or stale market data.
+func (g *Gate) blocked(now time.Time, st AccountState) bool {
+	for b := BreakerKill; b < numBreakers; b++ {
+		if g.breakers[b].Tripped {
+			return true
+		}
+	}
+	return st.MarketData.IsZero() || now.Sub(st.MarketData) >= g.limits.StaleData
 }
 
 func (g *Gate) trim(nowNs int64, q fixed.Value, r Reason, b Breaker) Decision {

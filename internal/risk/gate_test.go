@@ -65,6 +65,9 @@ func TestThresholds(t *testing.T) {
 		qty     string
 		reason  Reason
 		breaker Breaker
+		// reduceOnly: approved only as a close while new exposure is
+		// blocked, so it must go out reduce-only.
+		reduceOnly bool
 	}{
 		{name: "order notional at limit", intent: buy("10"), verdict: Approve, qty: "10"},
 		{name: "order notional one unit over", intent: buy("10.00000001"), verdict: Trim, qty: "10", reason: ReasonOrderNotional},
@@ -100,7 +103,7 @@ func TestThresholds(t *testing.T) {
 		{name: "data one ns before stale", state: func(s *AccountState) { s.MarketData = now.Add(-5*time.Second + 1) }, intent: buy("1"), verdict: Approve, qty: "1"},
 		{name: "data stale at threshold", state: func(s *AccountState) { s.MarketData = now.Add(-5 * time.Second) }, intent: buy("1"), verdict: Refuse, reason: ReasonStaleData},
 		{name: "no data is stale", state: func(s *AccountState) { s.MarketData = time.Time{} }, intent: buy("1"), verdict: Refuse, reason: ReasonStaleData},
-		{name: "stale data lets a reduce through", state: func(s *AccountState) { s.MarketData = time.Time{}; s.Position = d("2") }, intent: sell("2"), verdict: Approve, qty: "2"},
+		{name: "stale data lets a reduce through", state: func(s *AccountState) { s.MarketData = time.Time{}; s.Position = d("2") }, intent: sell("2"), verdict: Approve, qty: "2", reduceOnly: true},
 
 		{name: "daily loss one unit before", prime: func(g *Gate) { g.Observe(now.Add(-time.Hour), d("10000")) },
 			state: func(s *AccountState) { s.Equity = d("9500.00000001") }, intent: buy("1"), verdict: Approve, qty: "1"},
@@ -112,12 +115,25 @@ func TestThresholds(t *testing.T) {
 			state: func(s *AccountState) { s.Equity = d("8500") }, intent: buy("1"), verdict: Refuse, reason: ReasonDrawdown, breaker: BreakerDrawdown},
 		{name: "kill switch", prime: func(g *Gate) { g.Kill(now, "operator") }, intent: buy("1"), verdict: Refuse, reason: ReasonKillSwitch, breaker: BreakerKill},
 		{name: "kill switch lets reduce through", prime: func(g *Gate) { g.Kill(now, "operator") },
-			state: func(s *AccountState) { s.Position = d("5") }, intent: sell("5"), verdict: Approve, qty: "5"},
+			state: func(s *AccountState) { s.Position = d("5") }, intent: sell("5"), verdict: Approve, qty: "5", reduceOnly: true},
 		{name: "kill switch trims a flip to the close", prime: func(g *Gate) { g.Kill(now, "operator") },
-			state: func(s *AccountState) { s.Position = d("5") }, intent: sell("6"), verdict: Trim, qty: "5", reason: ReasonKillSwitch, breaker: BreakerKill},
+			state: func(s *AccountState) { s.Position = d("5") }, intent: sell("6"), verdict: Trim, qty: "5", reason: ReasonKillSwitch, breaker: BreakerKill, reduceOnly: true},
+		// Resting sells close the position first: under a breaker only
+		// what they leave may be added, and nothing beyond the position.
+		{name: "kill switch counts resting sells against the close", prime: func(g *Gate) { g.Kill(now, "operator") },
+			state: func(s *AccountState) { s.Position = d("2"); s.OpenSellQty = d("2") }, intent: sell("2"),
+			verdict: Refuse, reason: ReasonKillSwitch, breaker: BreakerKill},
+		{name: "kill switch trims a close to what resting sells leave", prime: func(g *Gate) { g.Kill(now, "operator") },
+			state: func(s *AccountState) { s.Position = d("5"); s.OpenSellQty = d("2") }, intent: sell("5"),
+			verdict: Trim, qty: "3", reason: ReasonKillSwitch, breaker: BreakerKill, reduceOnly: true},
+		{name: "a reduce-only close is capped by the exchange, not by resting orders", prime: func(g *Gate) { g.Kill(now, "operator") },
+			state:  func(s *AccountState) { s.Position = d("2"); s.OpenSellQty = d("2") },
+			intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market, Qty: d("2"), ReduceOnly: true}, verdict: Approve, qty: "2", reduceOnly: true},
+		{name: "unblocked reducing order is not forced reduce-only", state: func(s *AccountState) { s.Position = d("5") },
+			intent: sell("5"), verdict: Approve, qty: "5"},
 		{name: "drawdown lets reduce-only short cover through", limits: func(l *Limits) { l.MaxDailyLoss = d("0.5") }, prime: func(g *Gate) { g.Observe(now.Add(-48*time.Hour), d("10000")) },
 			state:  func(s *AccountState) { s.Equity = d("1000"); s.Position = d("-3") },
-			intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: d("3"), ReduceOnly: true}, verdict: Approve, qty: "3"},
+			intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: d("3"), ReduceOnly: true}, verdict: Approve, qty: "3", reduceOnly: true},
 
 		{name: "reduce-only that adds is refused", intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: d("1"), ReduceOnly: true}, verdict: Refuse, reason: ReasonNotReducing},
 		{name: "reduce-only larger than position is trimmed", state: func(s *AccountState) { s.Position = d("-2") },
@@ -141,7 +157,7 @@ func TestThresholds(t *testing.T) {
 				tt.state(&st)
 			}
 			got := g.Check(now, tt.intent, st)
-			want := Decision{Verdict: tt.verdict, Reason: tt.reason, Breaker: tt.breaker}
+			want := Decision{Verdict: tt.verdict, Reason: tt.reason, Breaker: tt.breaker, ReduceOnly: tt.reduceOnly}
 			if tt.qty != "" {
 				want.Qty = d(tt.qty)
 			}
