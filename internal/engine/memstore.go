@@ -100,6 +100,16 @@ func (s *MemStore) PutState(key string, value []byte) error {
 	return nil
 }
 
+// PutOrderAndState stores a record and a copy of value under key together,
+// under the one lock, as the journal does in one transaction.
+func (s *MemStore) PutOrderAndState(r journal.OrderRecord, key string, value []byte) error {
+	s.mu.Lock()
+	s.putLocked(r)
+	s.state[key] = append([]byte(nil), value...)
+	s.mu.Unlock()
+	return nil
+}
+
 // GetState returns a copy of the value under key or an error wrapping
 // journal.ErrNotFound.
 func (s *MemStore) GetState(key string) ([]byte, error) {

@@ -54,6 +54,13 @@ func (s *memStore) PutState(k string, v []byte) error {
 	return nil
 }
 func (s *memStore) GetState(k string) ([]byte, error) { return nil, journal.ErrNotFound }
+func (s *memStore) PutOrderAndState(r journal.OrderRecord, k string, v []byte) error {
+	s.mu.Lock()
+	s.orders[r.ClientID] = r
+	s.state[k] = v
+	s.mu.Unlock()
+	return nil
+}
 
 // nullVenue accepts everything and keeps nothing, so the benchmark measures
 // the manager, not a fake exchange's bookkeeping.

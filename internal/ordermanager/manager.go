@@ -37,6 +37,10 @@ type Store interface {
 	Orders(openOnly bool) ([]journal.OrderRecord, error)
 	PutState(key string, value []byte) error
 	GetState(key string) ([]byte, error)
+	// PutOrderAndState writes an order record and a state blob atomically
+	// (one transaction): a fill is on the order record and in the ledger
+	// snapshot together, or in neither.
+	PutOrderAndState(r journal.OrderRecord, key string, value []byte) error
 }
 
 // ForeignPolicy says what reconciliation does with open venue orders that
@@ -386,9 +390,21 @@ func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, e
 	if !step.Changed {
 		return *cur, nil
 	}
-	// Send-path states are not journaled: Pending already is, and on restart
-	// Pending means "maybe sent", which is what Submitted means too.
-	if !(ev.Kind == EvSent) {
+	filled := step.Fill.Qty != 0 || step.Fill.Fee != 0
+	// A fill whose snapshot is due now goes to disk with its order record in
+	// one transaction: a crash between two writes would leave the fill on
+	// the record (never derived again) but not in the ledger.
+	booked := false
+	switch {
+	case ev.Kind == EvSent:
+		// Send-path states are not journaled: Pending already is, and on
+		// restart Pending means "maybe sent", which is what Submitted means too.
+	case filled && m.snapshotDueLocked():
+		if err := m.putOrderAndFillLocked(step); err != nil {
+			return *cur, fmt.Errorf("journal order %s after %s: %w", key, ev.Kind, err)
+		}
+		booked = true
+	default:
 		if err := m.store.PutOrder(step.Order); err != nil {
 			// Keep memory as it was so memory never runs ahead of disk.
 			return *cur, fmt.Errorf("journal order %s after %s: %w", key, ev.Kind, err)
@@ -398,16 +414,51 @@ func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, e
 	if what != "" {
 		m.logOrderEvent(key, what, ev.OrderID)
 	}
-	if step.Fill.Qty != 0 || step.Fill.Fee != 0 {
-		m.ledger.ApplyFill(step.Fill)
-		m.ledgerChangedLocked()
+	if filled {
+		if !booked {
+			m.ledger.ApplyFill(step.Fill)
+			m.ledgerChangedLocked()
+		}
 		m.obs.OrderFilled(step.Fill)
 		m.logEvent(key, fillEvent(step.Fill))
-		if err := m.maybeSaveLedgerLocked(); err != nil {
-			return *cur, err
+		if !booked {
+			if err := m.maybeSaveLedgerLocked(); err != nil {
+				return *cur, err
+			}
 		}
 	}
 	return *cur, nil
+}
+
+// putOrderAndFillLocked books step's fill in the ledger and writes the order
+// record and the ledger snapshot in one store transaction. On failure the
+// ledger is restored, so memory never runs ahead of disk.
+func (m *Manager) putOrderAndFillLocked(step Step) error {
+	sym := step.Fill.Symbol
+	prev, had := m.ledger.Positions[sym]
+	var saved Position
+	if had {
+		saved = *prev
+	}
+	m.ledger.ApplyFill(step.Fill)
+	b, err := json.Marshal(m.ledger)
+	if err != nil {
+		err = fmt.Errorf("encode ledger: %w", err)
+	} else {
+		err = m.store.PutOrderAndState(step.Order, ledgerStateKey, b)
+	}
+	if err != nil {
+		if had {
+			*m.ledger.Positions[sym] = saved
+		} else {
+			delete(m.ledger.Positions, sym)
+		}
+		return err
+	}
+	m.totalsOK = false
+	m.ledgerDirty = false
+	m.ledgerSaved = m.now()
+	return nil
 }
 
 // fillEvent is the recent-events line of a fill, built without fmt.
@@ -433,15 +484,23 @@ func (m *Manager) ledgerChangedLocked() {
 
 // maybeSaveLedgerLocked writes the snapshot as LedgerSnapshotEvery says.
 func (m *Manager) maybeSaveLedgerLocked() error {
-	every := m.cfg.LedgerSnapshotEvery
-	switch {
-	case every == 0:
-	case every < 0:
-		return nil
-	case m.now().Sub(m.ledgerSaved) < every:
+	if !m.snapshotDueLocked() {
 		return nil
 	}
 	return m.saveLedgerLocked()
+}
+
+// snapshotDueLocked reports whether a ledger change now must be written now,
+// as LedgerSnapshotEvery says.
+func (m *Manager) snapshotDueLocked() bool {
+	every := m.cfg.LedgerSnapshotEvery
+	switch {
+	case every == 0:
+		return true
+	case every < 0:
+		return false
+	}
+	return m.now().Sub(m.ledgerSaved) >= every
 }
 
 // FlushLedger writes the ledger snapshot if it changed since the last one
