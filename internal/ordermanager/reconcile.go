@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/trading"
@@ -239,26 +240,45 @@ func (m *Manager) Reconcile(ctx context.Context) (ReconcileResult, error) {
 	return res, errors.Join(res.Errors...)
 }
 
+// reconcilePositions compares the venue's positions with the ledger.
+//
+// The open-orders listing (step 1) is older than the positions read, so a
+// resting order may have filled in between: its fill is in the venue's
+// position but not yet in the ledger, and its push is still queued. Taking
+// the venue's position then would count the fill as drift (halting entries)
+// and book it twice when the push arrives. So a mismatch is first explained
+// by re-reading the symbol's open orders AFTER the positions read and
+// booking their fills (from cumulative totals, so the later push adds
+// nothing). If that booked a fill, positions are read again and the check
+// repeats once. A mismatch that survives an order refresh which found no new
+// fill is drift: every fill in that positions read is then already on the
+// order records, so adopting the venue's quantity cannot be double counted.
+// A refresh that still finds new fills (or fails) leaves the mismatch as
+// in-flight for the next run.
 func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) error {
 	venuePos, err := m.venue.Positions(ctx)
 	if err != nil {
 		return fmt.Errorf("positions: %w", err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	venueQty := map[string]PositionReport{}
-	for _, p := range venuePos {
-		venueQty[p.Symbol] = p
-	}
-	symbols := map[string]bool{}
-	for s := range venueQty {
-		symbols[s] = true
-	}
-	for s, p := range m.ledger.Positions {
-		if p.Qty != 0 {
-			symbols[s] = true
+	mismatched := m.positionMismatches(venuePos)
+	var moving map[string]bool // symbols whose latest order refresh found fills or failed
+	if len(mismatched) > 0 {
+		moving = m.refreshSymbolOrders(ctx, mismatched, res)
+		if len(moving) > 0 {
+			venuePos, err = m.venue.Positions(ctx)
+			if err != nil {
+				return fmt.Errorf("positions (after order refresh): %w", err)
+			}
+			mismatched = m.positionMismatches(venuePos)
+			moving = nil
+			if len(mismatched) > 0 {
+				moving = m.refreshSymbolOrders(ctx, mismatched, res)
+			}
 		}
 	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	unsettled := map[string]bool{}
 	for k, o := range m.orders {
 		if m.inflight[k] || o.Status == trading.StatusPending || o.Status == trading.StatusSubmitted {
@@ -266,23 +286,25 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 		}
 	}
 	changed := false
-	for s := range symbols {
+	for _, s := range sortedKeys(mismatched) {
+		v := mismatched[s]
 		var local fixed.Value
 		if p := m.ledger.Positions[s]; p != nil {
 			local = p.Qty
 		}
-		v := venueQty[s]
 		if local == v.Qty {
-			continue
+			continue // the refresh booked what was missing
 		}
 		kind := DriftPosition
-		if unsettled[s] {
+		if unsettled[s] || moving[s] {
 			kind = DriftPositionInFlight
 		}
 		res.Drifts = append(res.Drifts, Drift{Kind: kind, Symbol: s, Local: local, Venue: v.Qty})
 		if kind == DriftPosition {
 			// The exchange is the source of truth; take its position so the
-			// same difference is not counted again on every run.
+			// same difference is not counted again on every run. The order
+			// records already hold every fill in this position (the refresh
+			// after the read found none new), so no push can book it again.
 			m.ledger.SetPosition(s, v.Qty, v.AvgEntry)
 			changed = true
 		}
@@ -295,4 +317,113 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 		return m.saveLedgerLocked()
 	}
 	return nil
+}
+
+// positionMismatches returns the venue's report (zero if flat) for every
+// symbol whose venue quantity differs from the ledger's.
+func (m *Manager) positionMismatches(venuePos []PositionReport) map[string]PositionReport {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	venueQty := make(map[string]PositionReport, len(venuePos))
+	for _, p := range venuePos {
+		venueQty[p.Symbol] = p
+	}
+	var out map[string]PositionReport
+	add := func(s string, v PositionReport) {
+		if out == nil {
+			out = map[string]PositionReport{}
+		}
+		v.Symbol = s
+		out[s] = v
+	}
+	for s, v := range venueQty {
+		var local fixed.Value
+		if p := m.ledger.Positions[s]; p != nil {
+			local = p.Qty
+		}
+		if local != v.Qty {
+			add(s, v)
+		}
+	}
+	for s, p := range m.ledger.Positions {
+		if _, ok := venueQty[s]; !ok && p.Qty != 0 {
+			add(s, PositionReport{})
+		}
+	}
+	return out
+}
+
+// refreshSymbolOrders re-reads from the venue every order we track as open
+// on the given symbols (the listing, then a client id lookup for those no
+// longer listed) and applies the reports, booking any fills. It returns the
+// symbols where a fill was booked or an order's state could not be read:
+// their position may still be moving, so a mismatch there is not drift yet.
+// Orders with a Place in progress are left to Submit (their symbol counts as
+// unsettled anyway).
+func (m *Manager) refreshSymbolOrders(ctx context.Context, symbols map[string]PositionReport, res *ReconcileResult) map[string]bool {
+	moving := map[string]bool{}
+	for _, s := range sortedKeys(symbols) {
+		m.mu.Lock()
+		var mine []OrderRecord
+		for k, o := range m.orders {
+			if o.Intent.Symbol == s && o.Open() && !m.inflight[k] {
+				mine = append(mine, *o)
+			}
+		}
+		m.mu.Unlock()
+		if len(mine) == 0 {
+			continue
+		}
+		listed, err := m.venue.OpenOrders(ctx, s)
+		if err != nil {
+			res.Errors = append(res.Errors, fmt.Errorf("list open orders on %s (position check): %w", s, err))
+			moving[s] = true
+			continue
+		}
+		bykey := make(map[string]Report, len(listed))
+		for _, r := range listed {
+			bykey[keyOf(r)] = r
+		}
+		for _, o := range mine {
+			rep, ok := bykey[o.ClientID]
+			if !ok {
+				if o.Adopted && len(o.ClientID) > 2 && o.ClientID[:2] == "x-" {
+					moving[s] = true // no client id to look up: cannot tell
+					continue
+				}
+				var lerr error
+				rep, lerr = m.venue.OrderByClientID(ctx, o.ClientID)
+				if errors.Is(lerr, ErrNotFound) {
+					continue // step 2 deals with orders the venue does not know
+				}
+				if lerr != nil {
+					res.Errors = append(res.Errors, fmt.Errorf("look up %s (position check): %w", o.ClientID, lerr))
+					moving[s] = true
+					continue
+				}
+			}
+			after, aerr := m.apply(o.ClientID, Event{Kind: EvReport, Time: m.now(), Report: rep}, "reconcile position check "+rep.Status.String())
+			if aerr != nil {
+				res.Errors = append(res.Errors, aerr)
+				moving[s] = true
+				continue
+			}
+			if after != o {
+				res.Settled++
+			}
+			if after.FilledQty != o.FilledQty {
+				moving[s] = true
+			}
+		}
+	}
+	return moving
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
