@@ -108,6 +108,41 @@ func sentinelsFor(code int) []error {
 	return nil
 }
 
+// PlaceOutcomeUnknown reports whether err, returned by place_order, leaves it
+// unknown whether the exchange placed the order: an *APIError whose code
+// does not prove a refusal (see placeRefused). Such an order must be looked
+// up by client id and, if not found, kept open for reconciliation: marking
+// it rejected would be final, and later reports could not reopen it.
+func PlaceOutcomeUnknown(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && api.Code != 30042 && !placeRefused(api.Code)
+}
+
+// placeRefused reports whether a place_order reply code proves the order was
+// NOT placed: the documented validation and business refusals of §6.1
+// (parameters, credentials, rate limits, market, balance, leverage, price,
+// quantity, reduce-only, TP/SL, copy trading). Deliberately not proof, so
+// ambiguous: 10001 "Network error" (an internal failure that may come after
+// the order reached the matching engine), 1 (also answered "Network Error";
+// seen for a missing parameter, which we never send, but the text says
+// otherwise), 20007 and 30011 (about an existing order, meaningless for a new
+// one), 30042 (handled as "already placed") and every undocumented code.
+func placeRefused(code int) bool {
+	switch {
+	case code == 403, code == 404:
+		return true
+	case code >= 10002 && code <= 10008:
+		return true
+	case code >= 20001 && code <= 20016:
+		return code != 20007
+	case code >= 30001 && code <= 30041:
+		return code != 30011
+	case code >= 40001 && code <= 40008:
+		return true
+	}
+	return false
+}
+
 // TransportError is a failure below the envelope: the connection, the HTTP
 // status or an undecodable reply. Ambiguous says whether the request may
 // have reached the exchange.

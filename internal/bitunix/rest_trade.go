@@ -113,8 +113,9 @@ func decodeAck(v *fastjson.Value) (OrderAck, error) {
 //   - The request is sent once. It is re-sent only when the exchange
 //     certainly did not act on it (a 10005/10006 reply, or a connection that
 //     never opened).
-//   - On an ambiguous outcome (timeout, reset, 5xx, undecodable reply) the
-//     order is looked up by client id, up to Config.LookupAttempts times
+//   - On an ambiguous outcome (timeout, reset, 5xx, undecodable reply, or
+//     an exchange code that does not prove a refusal, such as 10001
+//     "Network error": see PlaceOutcomeUnknown) the order is looked up by client id, up to Config.LookupAttempts times
 //     with back-off. Found: it is returned with Recovered set. Not found:
 //     the error wraps ErrAmbiguous; the caller must keep the intent open
 //     and reconcile later (a late-appearing order is adopted then).
@@ -152,7 +153,7 @@ func (c *Client) PlaceOrder(ctx context.Context, r OrderRequest) (OrderAck, erro
 			return OrderAck{}, fmt.Errorf("place_order %s: %w; lookup failed: %w", r.ClientID, err, lerr)
 		}
 		return OrderAck{OrderID: o.OrderID, ClientID: r.ClientID, Recovered: true, Order: &o}, nil
-	case IsAmbiguous(err):
+	case IsAmbiguous(err) || PlaceOutcomeUnknown(err):
 		return c.resolveAmbiguous(ctx, r.ClientID, err)
 	}
 	return OrderAck{}, err
