@@ -77,6 +77,14 @@ type Config struct {
 	// order the venue has not indexed yet is not given up too early.
 	// Default 5s.
 	LookupGrace time.Duration
+	// AmbiguousLookupGrace replaces LookupGrace for an order whose place call
+	// itself was ambiguous (timeout, reset, 5xx: Ambiguous is set). Such a
+	// request may sit in a stressed exchange's queue and show up long after
+	// the lookup first missed it; settled too early, the order leaves the
+	// strategy's open orders, the strategy may send the same intent again,
+	// and both can end up live. Until settled it stays open (Submitted) for
+	// the strategy. Default 2m; never shorter than LookupGrace.
+	AmbiguousLookupGrace time.Duration
 	// LookupTimeout bounds the client-id lookup after an ambiguous place,
 	// which runs even if the submit context was cancelled. Default 5s.
 	LookupTimeout time.Duration
@@ -159,6 +167,10 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 	if cfg.LookupGrace <= 0 {
 		cfg.LookupGrace = 5 * time.Second
 	}
+	if cfg.AmbiguousLookupGrace <= 0 {
+		cfg.AmbiguousLookupGrace = 2 * time.Minute
+	}
+	cfg.AmbiguousLookupGrace = max(cfg.AmbiguousLookupGrace, cfg.LookupGrace)
 	if cfg.LookupTimeout <= 0 {
 		cfg.LookupTimeout = 5 * time.Second
 	}

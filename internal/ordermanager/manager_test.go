@@ -99,7 +99,7 @@ func TestAmbiguousNotFoundSettledByReconcile(t *testing.T) {
 	if res.StillAmbiguous != 1 || res.SettledNotSent != 0 {
 		t.Fatalf("within grace: %+v", res)
 	}
-	r.clk.Advance(10 * time.Second)
+	r.clk.Advance(2 * time.Minute) // AmbiguousLookupGrace: the place call was ambiguous
 	res, _ = r.m.Reconcile(context.Background())
 	if res.SettledNotSent != 1 {
 		t.Fatalf("after grace: %+v", res)
@@ -340,7 +340,7 @@ func TestResurrectedOrder(t *testing.T) {
 	r := newRig(t)
 	r.v.mode = placeTimeout
 	got, _ := r.m.Submit(context.Background(), limitBuy("0.01", "50000"))
-	r.clk.Advance(time.Minute)
+	r.clk.Advance(3 * time.Minute) // past AmbiguousLookupGrace
 	if res, _ := r.m.Reconcile(context.Background()); res.SettledNotSent != 1 {
 		t.Fatalf("%+v", res)
 	}

@@ -54,8 +54,8 @@ type DriftTotals struct {
 type ReconcileResult struct {
 	Checked         int     // local open orders checked
 	Settled         int     // local orders whose state the venue changed
-	SettledNotSent  int     // Pending/Submitted orders settled as never sent
-	StillAmbiguous  int     // unsettled orders left for the next run
+	SettledNotSent  int     // Pending/Submitted orders settled as never sent (after LookupGrace, or AmbiguousLookupGrace if the place call was ambiguous)
+	StillAmbiguous  int     // unsettled orders left for the next run (still open for the strategy)
 	AdoptedOurs     int     // venue orders with our prefix we did not track
 	AdoptedForeign  int     // foreign orders adopted per policy
 	CanceledForeign int     // foreign orders cancelled per policy
@@ -193,7 +193,11 @@ func (m *Manager) Reconcile(ctx context.Context) (ReconcileResult, error) {
 			}
 		case errors.Is(lerr, ErrNotFound):
 			unsent := o.Status == trading.StatusPending || o.Status == trading.StatusSubmitted
-			if unsent && now.Sub(o.Updated) >= m.cfg.LookupGrace {
+			grace := m.cfg.LookupGrace
+			if o.Ambiguous {
+				grace = m.cfg.AmbiguousLookupGrace
+			}
+			if unsent && now.Sub(o.Updated) >= grace {
 				if _, aerr := m.apply(o.ClientID, Event{Kind: EvNotFound, Time: now}, "settled: never reached the venue"); aerr != nil {
 					res.Errors = append(res.Errors, aerr)
 				} else {
