@@ -80,8 +80,10 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.OrderObserver == nil {
 		opts.OrderObserver = bot
 	}
-	// Without ha.enabled this is leader.Static: it leads, in epoch 1, from
-	// the start. The observer keeps the role and epoch metrics current.
+	// Without ha.enabled this is leader.Static: it leads from the start,
+	// in an epoch that is its start time in milliseconds (client ids stay
+	// unique even if the journal is lost). The observer keeps the role and
+	// epoch metrics current.
 	ldr, err := leader.New(cfg.HA, leader.Options{Observer: bot, Logger: log})
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)

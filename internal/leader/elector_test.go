@@ -240,6 +240,24 @@ func TestNewStaticWhenDisabled(t *testing.T) {
 	if _, ok := l.(*Static); !ok || l.Identity() != "pod-7" {
 		t.Fatalf("got %T identity %q, want *Static pod-7", l, l.Identity())
 	}
+	// The epoch is the start time in ms, so a restart that lost its
+	// journal (and with it the order sequence) still makes new client ids.
+	clock := newFakeClock()
+	epochs := map[uint64]bool{}
+	for range 3 {
+		l, err := New(config.HAConfig{}, Options{Clock: clock, Hostname: func() (string, error) { return "host", nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(clock.Now().UnixMilli()); l.Epoch() != want {
+			t.Fatalf("static epoch %d, want the start time %d", l.Epoch(), want)
+		}
+		epochs[l.Epoch()] = true
+		clock.Advance(3 * time.Second) // a pod rescheduled
+	}
+	if len(epochs) != 3 {
+		t.Fatalf("three starts gave epochs %v", epochs)
+	}
 	_, err = New(config.HAConfig{Enabled: true, LeaseName: "x"}, Options{
 		Getenv:   func(string) string { return "" },
 		Hostname: func() (string, error) { return "host", nil },

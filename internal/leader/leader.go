@@ -58,29 +58,41 @@ type nopObserver struct{}
 
 func (nopObserver) Leader(bool, uint64) {}
 
-// StaticEpoch is the epoch of the Static leader.
+// StaticEpoch is the epoch of a Static leader made by NewStatic.
 const StaticEpoch = 1
 
-// Static always leads with epoch 1: the development path and
+// Static always leads, in one epoch: the development path and
 // single-replica deployments without a Kubernetes API (ha.enabled false).
 type Static struct {
 	identity string
+	epoch    uint64
 	obs      Observer
 }
 
-// NewStatic returns a Static leader. obs may be nil.
+// NewStatic returns a Static leader in epoch 1 (tests, backtests). obs
+// may be nil.
 func NewStatic(identity string, obs Observer) *Static {
+	return NewStaticEpoch(identity, StaticEpoch, obs)
+}
+
+// NewStaticEpoch returns a Static leader in the given epoch. A running
+// bot uses its start time in milliseconds (see New): client ids carry the
+// epoch and a sequence kept in the journal, so if the journal is lost (an
+// emptyDir after a reschedule) a restart must not issue btr-1-1 again:
+// the exchange would answer "duplicate client id" and the bot would take
+// an old order for the new one.
+func NewStaticEpoch(identity string, epoch uint64, obs Observer) *Static {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Static{identity: identity, obs: obs}
+	return &Static{identity: identity, epoch: epoch, obs: obs}
 }
 
-// Run runs lead once with epoch 1 and returns its error.
+// Run runs lead once in the Static epoch and returns its error.
 func (s *Static) Run(ctx context.Context, lead func(ctx context.Context, epoch uint64) error) error {
-	s.obs.Leader(true, StaticEpoch)
-	defer s.obs.Leader(false, StaticEpoch)
-	return lead(ctx, StaticEpoch)
+	s.obs.Leader(true, s.epoch)
+	defer s.obs.Leader(false, s.epoch)
+	return lead(ctx, s.epoch)
 }
 
 // Allowed is true for every epoch: there is no other replica to fence off.
@@ -89,8 +101,8 @@ func (s *Static) Allowed(uint64) bool { return true }
 // IsLeader is always true.
 func (s *Static) IsLeader() bool { return true }
 
-// Epoch is always StaticEpoch.
-func (s *Static) Epoch() uint64 { return StaticEpoch }
+// Epoch is the Static epoch.
+func (s *Static) Epoch() uint64 { return s.epoch }
 
 // Identity is the configured identity.
 func (s *Static) Identity() string { return s.identity }

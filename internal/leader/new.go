@@ -53,7 +53,11 @@ func New(cfg config.HAConfig, opts Options) (Leader, error) {
 		identity = h
 	}
 	if !cfg.Enabled {
-		return NewStatic(identity, opts.Observer), nil
+		clock := opts.Clock
+		if clock == nil {
+			clock = realClock{}
+		}
+		return NewStaticEpoch(identity, uint64(clock.Now().UnixMilli()), opts.Observer), nil
 	}
 	rc, kubeNS, err := restConfig(opts.Getenv)
 	if err != nil {
