@@ -308,3 +308,33 @@ func TestPlaceUncertainCodeIsAmbiguous(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReport: whatever a push holds, Report's executed size is the pushed
+// tradeQty, the whole qty of a FILLED order, or zero (nothing booked), never
+// something derived from dealAmount; and an order is never closed with an
+// executed size it does not know.
+func FuzzReport(f *testing.F) {
+	f.Add("PART_FILLED", int64(1000_00000000), int64(60_00000000), int64(10000000), int64(0))
+	f.Add("PART_FILLED_CANCELED", int64(1000_00000000), int64(60_00000000), int64(10000000), int64(0))
+	f.Add("FILLED", int64(5), int64(7), int64(1), int64(0))
+	f.Add("CANCELED", int64(5), int64(0), int64(0), int64(0))
+	f.Add("NEW_", int64(5), int64(3), int64(0), int64(2))
+	f.Fuzz(func(t *testing.T, status string, qty, deal, avg, traded int64) {
+		st, _ := trading.ParseOrderStatus(status)
+		o := bitunix.Order{Status: st, StatusRaw: status, Qty: fixed.Value(qty), DealAmount: fixed.Value(deal),
+			AvgPrice: fixed.Value(avg), FilledQty: fixed.Value(traded)}
+		r := Report(&o)
+		switch r.FilledQty {
+		case 0, o.FilledQty:
+		case o.Qty:
+			if st != trading.StatusFilled {
+				t.Fatalf("%+v: whole qty booked for status %v", o, st)
+			}
+		default:
+			t.Fatalf("%+v: filled %s is not tradeQty, qty or 0", o, r.FilledQty)
+		}
+		if r.Status.Final() && r.Status != trading.StatusFilled && r.FilledQty == 0 && (deal != 0 || partFilledCanceled(status)) && traded <= 0 {
+			t.Fatalf("%+v: closed as %v with an execution of unknown size", o, r.Status)
+		}
+	})
+}
