@@ -861,7 +861,16 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	if d.ReduceOnly {
 		in.ReduceOnly = true
 	}
-	log.Approved = d.Qty
+	// The order path's one rounding point: whatever a strategy or the gate
+	// computed, the exchange sees lot and tick multiples, never rounded
+	// toward more risk (quantities down, limit prices away from the
+	// market), within the symbol's limits.
+	if err := fitToSpec(&in, s.spec); err != nil {
+		log.Verdict, log.Reason = risk.Refuse.String(), err.Error()
+		c.logDecision(log)
+		return
+	}
+	log.Approved = in.Qty
 	log.ReduceOnly = in.ReduceOnly
 	if c.cfg.Stopwatch != nil {
 		c.obs.TickToOrder(in.Symbol, c.cfg.Stopwatch().Sub(c.t0))
@@ -887,6 +896,31 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 		}
 	}
 	c.logDecision(log)
+}
+
+// fitToSpec rounds an approved intent to the instrument's lot and tick and
+// checks its limits. A reduce-only intent is not refused for the symbol's
+// trading status: closing risk stays possible.
+func fitToSpec(in *trading.Intent, spec *instrument.Spec) error {
+	if spec == nil {
+		return nil
+	}
+	in.Qty = spec.RoundQty(in.Qty)
+	if in.Type == trading.Limit {
+		side := 1
+		if in.Side == trading.Sell {
+			side = -1
+		}
+		in.Price = spec.RoundPricePassive(in.Price, side)
+	}
+	chk := *spec
+	if in.ReduceOnly {
+		chk.Status = ""
+	}
+	if err := chk.Check(in.Qty, in.Price, in.Type == trading.Market); err != nil {
+		return fmt.Errorf("instrument: %w", err)
+	}
+	return nil
 }
 
 func (c *Core) accountState(s *symbolState) risk.AccountState {

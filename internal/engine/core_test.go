@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,5 +305,37 @@ func TestCoreBlockedClosesCountRestingOrders(t *testing.T) {
 	}
 	if sells != px("0.03") {
 		t.Fatalf("resting sells %s, want exactly the position 0.03", sells)
+	}
+}
+
+// Whatever a strategy computes, what reaches the exchange is on the lot
+// and tick grid, never rounded toward more risk, and within the symbol's
+// limits.
+func TestCoreRoundsOrdersToTheInstrument(t *testing.T) {
+	ctx := context.Background()
+	lim := func(side trading.Side, price, qty string) trading.Intent {
+		return trading.Intent{Symbol: sym, Side: side, Type: trading.Limit, TimeInForce: trading.GTC, Price: px(price), Qty: px(qty)}
+	}
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: lim(trading.Buy, "49000.06", "0.012345")}, // tick 0.1, lot 0.0001
+		{At: t0.Add(2 * time.Second), Intent: lim(trading.Sell, "52000.01", "0.00999")},
+		{At: t0.Add(3 * time.Second), Intent: lim(trading.Buy, "49000", "0.00009")}, // below the minimum once rounded
+	})
+	r := newRig(t, s, nil, risk.DefaultLimits())
+	for i := range 4 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.core.OnBook(ctx, at, book(at, "50000", "50001"))
+	}
+	got := map[string]string{}
+	for _, o := range r.venue.Engine().OpenOrders(r.venue.Account(), sym) {
+		got[o.Side.String()] = o.Price.String() + " " + o.Qty.String()
+	}
+	want := map[string]string{"BUY": "49000 0.0123", "SELL": "52000.1 0.0099"}
+	if len(got) != len(want) || got["BUY"] != want["BUY"] || got["SELL"] != want["SELL"] {
+		t.Fatalf("resting orders %v, want %v", got, want)
+	}
+	ds := r.core.Status().Decisions
+	if len(ds) != 3 || ds[2].Verdict != "refuse" || !strings.Contains(ds[2].Reason, "instrument") {
+		t.Fatalf("decisions %+v: the third must be refused by the instrument check", ds)
 	}
 }
