@@ -19,7 +19,9 @@ const (
 	// with no order in flight on that symbol to explain it.
 	DriftPosition DriftKind = "position"
 	// DriftPositionInFlight: a position difference that an unsettled order
-	// on the symbol may explain; counted but not "unexplained".
+	// on the symbol may explain, or that fills still landing during the
+	// check may (see reconcilePositions); counted but not "unexplained",
+	// and the venue's position is not taken: the next run checks again.
 	DriftPositionInFlight DriftKind = "position_in_flight"
 	// DriftMissingOrder: an order we track as open that the venue does not
 	// know at all.
@@ -76,8 +78,9 @@ func (r ReconcileResult) Unexplained() bool {
 
 // Reconcile compares local state with the venue and settles differences:
 // unsettled and missing orders by client id lookup, unknown venue orders
-// per prefix and policy, positions by drift counting (then the venue's
-// position is taken), and the balance. Venue errors do not stop the run;
+// per prefix and policy, positions by drift counting (a mismatch is first
+// explained by re-reading the symbol's orders; unexplained drift takes the
+// venue's position), and the balance. Venue errors do not stop the run;
 // they are returned in the result and as the joined error.
 func (m *Manager) Reconcile(ctx context.Context) (ReconcileResult, error) {
 	start := m.now()
