@@ -150,7 +150,10 @@ func TestDailyLossBreakerStopsEntries(t *testing.T) {
 func TestRateLimitAndErrorInjectionNoDuplicateNoOrphan(t *testing.T) {
 	t.Parallel()
 	x := startExchange(t)
-	b := startBot(t, x, t.TempDir())
+	// 10001 ("network error") does not prove the order was refused: the
+	// bot looks it up and keeps it open for the grace before counting it
+	// as never sent; the shortest grace keeps the test quick.
+	b := startBot(t, x, t.TempDir(), "trading.ambiguousOrderGrace=5s")
 	x.waitOrders(t, 1, 60*time.Second)
 	x.post("/_sim/rest/ratelimit", map[string]any{"path": placePath, "count": 2})
 	x.post("/_sim/rest/error", map[string]any{"path": placePath, "code": 10001, "count": 1})

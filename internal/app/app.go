@@ -295,6 +295,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	syms := cfg.Trading.Symbols
 	var venue ordermanager.Venue
 	var paper *local.Venue
+	var exch *exchange.Venue
 	if cfg.Trading.DryRun {
 		var list []instrument.Spec
 		for _, s := range syms {
@@ -320,7 +321,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 				return nil, err
 			}
 		}
-		venue = exchange.New(client, cfg.Trading.MarginCoin, syms)
+		exch = exchange.New(client, cfg.Trading.MarginCoin, syms)
+		venue = exch
 	}
 	var start fixed.Value
 	if b, err := venue.Balance(ctx); err != nil {
@@ -353,7 +355,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		// The leader is the fence: every Place is re-checked against the
 		// lease and the term's epoch at the moment of sending.
 		Orders: ordermanager.Config{Prefix: cfg.Trading.ClientIDPrefix, Epoch: ldr.Epoch(), Fence: ldr, Foreign: foreign,
-			StartBalance: start, Observer: opts.OrderObserver, Logger: log.With("component", "orders")},
+			AmbiguousLookupGrace: cfg.Trading.AmbiguousOrderGrace,
+			StartBalance:         start, Observer: opts.OrderObserver, Logger: log.With("component", "orders")},
 		Observer: opts.Observer, Logger: log.With("component", "engine"), Stopwatch: time.Now,
 		Standby: cfg.HA.Enabled,
 	})
@@ -377,7 +380,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		paper.SetSinks(func(r ordermanager.Report) { core.OnOrderReport(ctx, r.Time, r) },
 			func(symbol string, amount fixed.Value) { core.OnFunding(ctx, paper.Now(), symbol, amount) })
 	} else {
-		rc.Report = exchange.Report
+		// A push that does not say how much filled is looked up over REST
+		// (tradeQty) before it is booked; never guessed.
+		rc.Report = exch.PushTranslator(ctx, exchange.PushConfig{Logger: log.With("component", "exchange")})
 		rc.NewPrivate = func(h func(*bitunix.PrivateEvent)) engine.PrivateFeed {
 			return bitunix.NewPrivateStream(bitunix.WSConfig{PublicURL: ep.publicWS, PrivateURL: ep.privateWS,
 				APIKey: ep.apiKey, Secret: ep.secret, Observer: wsObs, Logger: log.With("component", "ws-private")}, h)

@@ -331,7 +331,7 @@ func runLive(t *testing.T, cfg config.Config, csv string, trades []trading.Trade
 				}
 			})
 		},
-		Report: exchange.Report,
+		Report: venue.PushTranslator(ctx, exchange.PushConfig{}),
 		NewPrivate: func(h func(*bitunix.PrivateEvent)) engine.PrivateFeed {
 			return bitunix.NewPrivateStream(bitunix.WSConfig{PublicURL: srv.PublicWSURL(), PrivateURL: srv.PrivateWSURL(),
 				APIKey: acct.APIKey, Secret: acct.Secret}, h)

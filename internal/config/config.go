@@ -69,6 +69,11 @@ type TradingConfig struct {
 	CancelOnShutdown   bool          `yaml:"cancelOnShutdown"`
 	UnknownOrderPolicy string        `yaml:"unknownOrderPolicy"` // adopt or cancel
 	ReconcileInterval  time.Duration `yaml:"reconcileInterval"`
+	// AmbiguousOrderGrace is how long an order whose place call had no
+	// clear answer (timeout, 5xx, "network error") stays open for the
+	// strategy, looked up by client id at every reconciliation, before an
+	// exchange that still does not know it counts as never sent.
+	AmbiguousOrderGrace time.Duration `yaml:"ambiguousOrderGrace"`
 }
 
 // StrategyConfig selects and parameterises the strategy.
@@ -116,18 +121,19 @@ func Defaults() Config {
 		Environment: Development,
 		API:         APIConfig{Timeout: 10 * time.Second},
 		Trading: TradingConfig{
-			DryRun:             true,
-			Symbols:            []string{"BTCUSDT"},
-			MarginCoin:         "USDT",
-			Leverage:           5,
-			MarginMode:         "ISOLATION",
-			PositionMode:       "ONE_WAY",
-			MaxDailyLoss:       fixed.MustParse("0.02"),
-			BaseSizeRatio:      fixed.MustParse("0.001"),
-			ClientIDPrefix:     "btr",
-			CancelOnShutdown:   true,
-			UnknownOrderPolicy: "cancel",
-			ReconcileInterval:  30 * time.Second,
+			DryRun:              true,
+			Symbols:             []string{"BTCUSDT"},
+			MarginCoin:          "USDT",
+			Leverage:            5,
+			MarginMode:          "ISOLATION",
+			PositionMode:        "ONE_WAY",
+			MaxDailyLoss:        fixed.MustParse("0.02"),
+			BaseSizeRatio:       fixed.MustParse("0.001"),
+			ClientIDPrefix:      "btr",
+			CancelOnShutdown:    true,
+			UnknownOrderPolicy:  "cancel",
+			ReconcileInterval:   30 * time.Second,
+			AmbiguousOrderGrace: 2 * time.Minute,
 		},
 		Strategy: StrategyConfig{Name: "trend", StrategyParams: defaultStrategyParams()},
 		Risk:     defaultRisk(),

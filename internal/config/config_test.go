@@ -147,6 +147,7 @@ func TestValidation(t *testing.T) {
 		{"client id prefix", "trading:\n  clientIdPrefix: my-bot\n", nil, "", "trading.clientIdPrefix", "letters or digits", "development.yaml:2"},
 		{"unknown order policy", "trading:\n  unknownOrderPolicy: ignore\n", nil, "", "trading.unknownOrderPolicy", "adopt, cancel", "development.yaml:2"},
 		{"reconcile interval", "trading:\n  reconcileInterval: 10ms\n", nil, "", "trading.reconcileInterval", "at least 1s", "development.yaml:2"},
+		{"ambiguous order grace", "trading:\n  ambiguousOrderGrace: 1s\n", nil, "", "trading.ambiguousOrderGrace", "at least 5s", "development.yaml:2"},
 		{"log level", "", []string{"LOG_LEVEL=verbose"}, "", "system.logLevel", "debug, info, warn, error", "LOG_LEVEL"},
 		{"log format", "system:\n  logFormat: xml\n", nil, "", "system.logFormat", "text, json", "development.yaml:2"},
 		{"metrics port", "system:\n  metricsPort: 70000\n", nil, "", "system.metricsPort", "1 to 65535", "development.yaml:2"},

@@ -93,6 +93,9 @@ func (l *Loaded) validate() Problems {
 	if c.Trading.ReconcileInterval < time.Second {
 		bad("trading.reconcileInterval", "%s is too short; want at least 1s", c.Trading.ReconcileInterval)
 	}
+	if c.Trading.AmbiguousOrderGrace < 5*time.Second {
+		bad("trading.ambiguousOrderGrace", "%s is too short; want at least 5s (the exchange may show a new order late)", c.Trading.AmbiguousOrderGrace)
+	}
 
 	// system
 	oneOf("system.logLevel", c.System.LogLevel, "debug", "info", "warn", "error")

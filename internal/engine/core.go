@@ -736,6 +736,9 @@ func (t storeTap) CreateOrder(prefix string, build func(seq uint64) (journal.Ord
 }
 func (t storeTap) PutOrder(r journal.OrderRecord) error { return t.note(t.Store.PutOrder(r)) }
 func (t storeTap) PutState(k string, v []byte) error    { return t.note(t.Store.PutState(k, v)) }
+func (t storeTap) PutOrderAndState(r journal.OrderRecord, k string, v []byte) error {
+	return t.note(t.Store.PutOrderAndState(r, k, v))
+}
 
 // run gives one event to a symbol's strategy and carries out its output.
 func (c *Core) run(ctx context.Context, s *symbolState, ev strategy.Event) {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/bitrader/bitrader/internal/engine"
 	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/instrument"
+	"github.com/bitrader/bitrader/internal/journal"
 	"github.com/bitrader/bitrader/internal/ordermanager"
 	"github.com/bitrader/bitrader/internal/risk"
 	"github.com/bitrader/bitrader/internal/strategy"
@@ -337,5 +339,45 @@ func TestCoreRoundsOrdersToTheInstrument(t *testing.T) {
 	ds := r.core.Status().Decisions
 	if len(ds) != 3 || ds[2].Verdict != "refuse" || !strings.Contains(ds[2].Reason, "instrument") {
 		t.Fatalf("decisions %+v: the third must be refused by the instrument check", ds)
+	}
+}
+
+// failingFillStore fails the write that records a fill with its ledger
+// snapshot, as a full disk would.
+type failingFillStore struct{ *engine.MemStore }
+
+func (failingFillStore) PutOrderAndState(journal.OrderRecord, string, []byte) error {
+	return errors.New("disk full")
+}
+
+// A fill that cannot be journaled stops new entries: memory must never
+// run ahead of disk on a path that books money.
+func TestCoreStopsEntriesWhenAFillCannotBeJournaled(t *testing.T) {
+	ctx := context.Background()
+	spec := instrument.Default(sym)
+	v, err := local.New(local.Config{Balance: fixed.FromInt(10000), Specs: []instrument.Spec{spec}, Start: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: mkt(trading.Buy, "0.01", false)},
+		{At: t0.Add(2 * time.Second), Intent: mkt(trading.Buy, "0.01", false)},
+	})
+	c, err := engine.NewCore(engine.CoreConfig{
+		Strategies: map[string]strategy.Strategy{sym: s}, Specs: map[string]instrument.Spec{sym: spec},
+		Limits: risk.DefaultLimits(), Venue: v, Store: failingFillStore{engine.NewMemStore()},
+		Orders: ordermanager.Config{Prefix: "t", Epoch: 1, StartBalance: fixed.FromInt(10000)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.SetSinks(func(r ordermanager.Report) { c.OnOrderReport(ctx, r.Time, r) }, nil)
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		c.OnBook(ctx, at, book(at, "50000", "50001"))
+	}
+	ds := c.Status().Decisions
+	if len(ds) != 2 || ds[1].Verdict != "refuse" || !strings.Contains(ds[1].Reason, "journal failure") {
+		t.Fatalf("decisions %+v: the entry after the failed fill write must be refused", ds)
 	}
 }
