@@ -229,8 +229,12 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 		feed.mu.Lock()
 		h := feed.h
 		feed.mu.Unlock()
+		n := len(statusOf(t, r).Decisions)
 		h(&bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(clk.Now(), "50000", "50001")})
-		statusOf(t, r) // a round trip through the loop: the book was processed
+		// The quoter decides on every book. A status round trip alone does
+		// not prove the book was processed: the loop may take the status
+		// request before the market event.
+		waitFor(t, "the book's decision", func() bool { return len(statusOf(t, r).Decisions) > n })
 	}
 	send()
 	if n := len(placedVia(t, r)); n != 0 {
