@@ -204,15 +204,16 @@ func TestMemStoreSequenceAndState(t *testing.T) {
 }
 
 // A dry run books funding from the exchange's marks: settled when a mark
-// reaches the funding time the previous mark announced, at that mark's
-// rate and price, through the Core into the order manager.
+// reaches the funding time the previous mark announced, at the previous
+// mark's price and the rate the new mark reports as last settled (Bitunix's
+// fr), through the Core into the order manager.
 func TestDryRunFundingFromMarks(t *testing.T) {
 	ctx := context.Background()
 	s := strategy.NewScripted([]strategy.Step{{At: t0, Intent: mkt(trading.Buy, "0.01", false)}})
 	r := newRigVenue(t, s, nil, risk.DefaultLimits(), local.Config{FundingFromMarks: true})
 	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
 	due := t0.Add(10 * time.Second)
-	mark := func(at time.Time, price, rate string, next time.Time) {
+	mark := func(at time.Time, price, rate string, next time.Time) { // rate: last settled
 		r.core.OnMark(ctx, at, trading.MarkPrice{Symbol: sym, Mark: px(price), Index: px(price), FundingRate: px(rate),
 			NextFundingTime: next, Time: at})
 	}
@@ -221,21 +222,23 @@ func TestDryRunFundingFromMarks(t *testing.T) {
 		name  string
 		at    time.Time
 		price string
+		rate  string
 		next  time.Time
 		want  string // total funding booked after this mark
 	}{
-		{"announces 0.01% at t0+10s", t0.Add(time.Second), "50000", due, "0"},
-		{"before the funding time: nothing", t0.Add(9 * time.Second), "50000", due, "0"},
-		// 0.01 BTC x 50000 x 0.0001 = 0.05 paid by the long.
-		{"reaches it: settled at the previous mark", due, "50100", t0.Add(8 * time.Hour), "-0.05"},
-		{"no second payment for the same time", due.Add(time.Second), "50100", t0.Add(8 * time.Hour), "-0.05"},
+		{"next funding at t0+10s", t0.Add(time.Second), "50000", "0.0003", due, "0"},
+		{"before the funding time: nothing", t0.Add(9 * time.Second), "50000", "0.0003", due, "0"},
+		// 0.01 BTC x 50000 x 0.0001 = 0.05 paid by the long: the previous
+		// mark's price, this mark's (just settled) rate.
+		{"reaches it: settled", due, "50100", "0.0001", t0.Add(8 * time.Hour), "-0.05"},
+		{"no second payment for the same time", due.Add(time.Second), "50100", "0.0001", t0.Add(8 * time.Hour), "-0.05"},
 		// No next time given: the next 8-hour boundary after the last
 		// mark (16:00 UTC), at 50100.
-		{"no next time announced", t0.Add(3 * time.Hour), "50100", time.Time{}, "-0.05"},
-		{"8-hour boundary", t0.Add(4 * time.Hour), "50200", time.Time{}, "-0.1001"},
+		{"no next time announced", t0.Add(3 * time.Hour), "50100", "0.0001", time.Time{}, "-0.05"},
+		{"8-hour boundary", t0.Add(4 * time.Hour), "50200", "0.0001", time.Time{}, "-0.1001"},
 	}
 	for _, c := range cases {
-		mark(c.at, c.price, "0.0001", c.next)
+		mark(c.at, c.price, c.rate, c.next)
 		if got := funding(); got != px(c.want) {
 			t.Fatalf("%s: funding booked %s, want %s", c.name, got, c.want)
 		}

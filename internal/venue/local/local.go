@@ -52,9 +52,11 @@ type Config struct {
 	Start time.Time
 	// FundingFromMarks makes the venue settle funding itself when a mark
 	// reaches the funding time the previous mark announced (its
-	// NextFundingTime, else the next 8-hour boundary), at the rate that
-	// mark announced: a dry run on live marks. Backtests leave it off and
-	// schedule funding with ApplyFunding.
+	// NextFundingTime, else the next 8-hour boundary): a dry run on live
+	// marks. The rate is the new mark's: Bitunix's price push carries the
+	// rate last settled, so the first mark after a funding time has the
+	// rate just charged. Backtests leave it off and schedule funding with
+	// ApplyFunding.
 	FundingFromMarks bool
 }
 
@@ -168,10 +170,10 @@ func (v *Venue) ApplyMark(m trading.MarkPrice) error {
 			if due.IsZero() || !due.After(prev.Time) {
 				due = matching.NextFunding(prev.Time, fundingInterval)
 			}
-			// Settled at the previous mark, the last one before the
-			// funding time, as the exchange settles at its funding time.
+			// Settled at the previous mark's price, the last before the
+			// funding time, at the rate this mark reports as settled.
 			if !m.Time.Before(due) {
-				if err := v.ApplyFunding(m.Symbol, prev.FundingRate, due); err != nil {
+				if err := v.ApplyFunding(m.Symbol, m.FundingRate, due); err != nil {
 					return err
 				}
 			}
