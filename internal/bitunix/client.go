@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -246,9 +247,10 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			// The reader itself is per request: a transport that read a
 			// body late (after the reply was closed; x/net/http2 had such
 			// bugs) would drain its own reader, never the next request's.
-			rb := new(requestBody)
+			rb := &requestBody{o: o}
 			rb.Reset(o.payload)
 			r.Body, r.GetBody = rb, o.rewind
+			o.refs.Add(1) // released when the transport closes the body
 		}
 	}
 	req := r.WithContext(ctx)
@@ -283,15 +285,20 @@ type outbound struct {
 	payload []byte // the body's bytes: inline, or allocated if larger
 	inline  [wireOrderSize]byte
 	rewind  func() (io.ReadCloser, error) // GetBody, bound once
+	client  *Client
+	// refs counts holds: the response (released by exchange) and, with a
+	// body, the transport's (released by requestBody.Close).
+	refs atomic.Int32
 }
 
 // outbound returns a clean outbound for a request to the base URL.
 func (c *Client) outbound() *outbound {
 	o, _ := c.outbounds.Get().(*outbound)
 	if o == nil {
-		o = &outbound{hdr: make(http.Header, 6)}
+		o = &outbound{hdr: make(http.Header, 6), client: c}
 		o.rewind = o.replay
 	}
+	o.refs.Store(1)
 	clear(o.hdr)
 	o.vals = [6]string{}
 	o.payload = nil
@@ -301,14 +308,34 @@ func (c *Client) outbound() *outbound {
 
 // replay lets the transport resend a request that a stale keep-alive
 // connection refused before any of it was written.
+// A copy: a replayed body is rare and must not share bytes with a later
+// request.
 func (o *outbound) replay() (io.ReadCloser, error) {
-	return io.NopCloser(bytes.NewReader(o.payload)), nil
+	return io.NopCloser(bytes.NewReader(bytes.Clone(o.payload))), nil
 }
 
-// requestBody is a request's body reader.
-type requestBody struct{ bytes.Reader }
+// release drops one hold on o (the response, or the transport's hold on
+// the request body); the last one returns it to the pool.
+func (c *Client) release(o *outbound) {
+	if o.refs.Add(-1) == 0 {
+		c.outbounds.Put(o)
+	}
+}
 
-func (*requestBody) Close() error { return nil }
+// requestBody is a request's body reader. Close, which the transport
+// calls once it is done with the body, releases the outbound.
+type requestBody struct {
+	bytes.Reader
+	o      *outbound
+	closed atomic.Bool
+}
+
+func (b *requestBody) Close() error {
+	if b.closed.CompareAndSwap(false, true) {
+		b.o.client.release(b.o)
+	}
+	return nil
+}
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
@@ -340,9 +367,9 @@ func (c *Client) exchange(req *http.Request, o *outbound, name string, decode fu
 	}
 	defer func() {
 		_ = resp.Body.Close()
-		// RoundTripper's contract: the request may be reused once the
-		// response body is closed.
-		c.outbounds.Put(o)
+		// Reused once the response body is closed and the transport has
+		// closed the request body (RoundTripper's contract).
+		c.release(o)
 	}()
 	rp, _ := c.replies.Get().(*reply)
 	if rp == nil {

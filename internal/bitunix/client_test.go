@@ -475,3 +475,35 @@ func TestConcurrentOrdersKeepTheirOwnBytes(t *testing.T) {
 		}
 	}
 }
+
+// A server that answers before reading the request: the transport may
+// still be writing the body when the reply arrives, so the parts must not
+// be reused until the transport has closed it (run with -race).
+func TestEarlyRepliesDoNotReuseBodiesInFlight(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"code":0,"data":{"orderId":"o","clientId":"c"},"msg":"ok"}`)
+	}))
+	defer srv.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Secret: testSecret,
+		Clock: func() time.Time { return now }, Sleep: (&fakeSleep{}).sleep}) // no pacing
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				id := "e" + strconv.Itoa(g) + "-" + strconv.Itoa(i)
+				if _, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market,
+					Qty: m("0.01"), ClientID: id}); err != nil {
+					t.Errorf("order %s: %v", id, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
