@@ -168,6 +168,7 @@ type Core struct {
 	halt      Halt
 	stopping  bool
 	persisted persistedKey
+	savedPeak fixed.Value // equity peak in the last saved risk state
 	decisions []DecisionLog
 	decNext   int
 	breakers  []risk.BreakerStatus
@@ -199,7 +200,8 @@ type Core struct {
 }
 
 // persistedKey is what, when it changes, makes the Core write the risk
-// state to the store: breaker flags and the UTC day.
+// state to the store: breaker flags and the UTC day (and, separately, a
+// 0.1% rise of the equity peak: see persistRisk).
 type persistedKey struct {
 	kill, daily, dd bool
 	day             time.Time
@@ -309,7 +311,7 @@ func (c *Core) restore() error {
 			return fmt.Errorf("engine: decode risk state: %w", err)
 		}
 		c.gate.Restore(st)
-		c.persisted = keyOf(st)
+		c.persisted, c.savedPeak = keyOf(st), st.PeakEquity
 	case !errors.Is(err, journal.ErrNotFound):
 		return fmt.Errorf("engine: restore risk state: %w", err)
 	}
@@ -659,8 +661,13 @@ func (c *Core) persistRisk() {
 	// flags and the current day skips the Snapshot (it allocates) when
 	// neither moved since the last full look.
 	cheap := persistedKey{day: time.Unix(unixDay(c.now)*86400, 0).UTC()}
-	if c.riskKeyValid && !c.gate.Tripped() && cheap == c.riskKey {
-		return // the common case: nothing tripped, same day
+	// A new equity peak is saved once it is 0.1% above the saved one: after
+	// a crash the drawdown breaker then measures from at most 0.1% below
+	// the true peak, at the cost of a write per 0.1% of new highs.
+	peak := c.gate.PeakEquity()
+	peakMoved := peak > c.savedPeak+c.savedPeak.DivInt(1000)
+	if c.riskKeyValid && !c.gate.Tripped() && cheap == c.riskKey && !peakMoved {
+		return // the common case: nothing tripped, same day, no new high
 	}
 	c.breakerBuf = c.gate.Breakers(c.breakerBuf[:0])
 	for _, b := range c.breakerBuf {
@@ -673,7 +680,7 @@ func (c *Core) persistRisk() {
 			cheap.dd = b.Tripped
 		}
 	}
-	if c.riskKeyValid && cheap == c.riskKey {
+	if c.riskKeyValid && cheap == c.riskKey && !peakMoved {
 		return
 	}
 	st := c.gate.Snapshot()
@@ -681,7 +688,7 @@ func (c *Core) persistRisk() {
 	// The gate's day never passes the current one and moves only to it, so
 	// once they agree, only a new current day can move it again.
 	c.riskKey, c.riskKeyValid = k, true
-	if k == c.persisted {
+	if k == c.persisted && !peakMoved {
 		return
 	}
 	c.breakers = c.gate.Breakers(c.breakers[:0])
@@ -695,7 +702,7 @@ func (c *Core) persistRisk() {
 			c.log.Warn("breaker tripped", "breaker", b.Name, "detail", b.Detail)
 		}
 	}
-	c.persisted = k
+	c.persisted, c.savedPeak = k, st.PeakEquity
 }
 
 func (c *Core) saveState(key string, v any) error {
@@ -1102,7 +1109,7 @@ func (c *Core) Flush() error {
 	if err := c.saveState(riskStateKey, st); err != nil {
 		return err
 	}
-	c.persisted = keyOf(st)
+	c.persisted, c.savedPeak = keyOf(st), st.PeakEquity
 	return nil
 }
 

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -382,5 +383,37 @@ func TestCoreStopsEntriesWhenAFillCannotBeJournaled(t *testing.T) {
 	ds := c.Status().Decisions
 	if len(ds) != 2 || ds[1].Verdict != "refuse" || !strings.Contains(ds[1].Reason, "journal failure") {
 		t.Fatalf("decisions %+v: the entry after the failed fill write must be refused", ds)
+	}
+}
+
+// The equity peak the drawdown breaker measures from is saved as it rises
+// (each 0.1%), not only at a clean shutdown: after a crash the breaker
+// still measures from the day's high.
+func TestCoreSavesTheEquityPeakWithoutShutdown(t *testing.T) {
+	ctx := context.Background()
+	s := strategy.NewScripted([]strategy.Step{{At: t0, Intent: mkt(trading.Buy, "0.1", false)}})
+	lims := risk.DefaultLimits()
+	lims.MaxOrderNotional = fixed.FromInt(10000)
+	lims.MaxPositionNotional = fixed.FromInt(10000)
+	r := newRig(t, s, nil, lims)
+	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	saved := func() fixed.Value {
+		blob, err := r.store.GetState("engine/risk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st risk.State
+		if err := json.Unmarshal(blob, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.PeakEquity
+	}
+	for i, p := range []string{"50000", "51000", "52000"} {
+		at := t0.Add(time.Duration(i+1) * time.Second)
+		r.core.OnMark(ctx, at, trading.MarkPrice{Symbol: sym, Mark: px(p), Index: px(p), Time: at})
+	}
+	peak := r.core.Status().Equity // at the high: 0.1 BTC up 2000
+	if got := saved(); got < peak-peak.DivInt(1000) || got > peak {
+		t.Fatalf("saved peak %s, want within 0.1%% below the high %s (no Flush happened)", got, peak)
 	}
 }

@@ -497,6 +497,9 @@ func (g *Gate) recordOrder(nowNs int64) {
 // last check.
 func (g *Gate) OrdersInWindow() int { return g.n }
 
+// PeakEquity is the equity peak the drawdown breaker measures from.
+func (g *Gate) PeakEquity() fixed.Value { return g.peakEquity }
+
 // Snapshot returns the persistent state.
 func (g *Gate) Snapshot() State {
 	s := State{
