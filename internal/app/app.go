@@ -40,8 +40,22 @@ import (
 	"github.com/bitrader/bitrader/internal/venue/local"
 )
 
-// JournalFile is the journal's file name inside system.dataDir.
-const JournalFile = "journal.db"
+// JournalFile is the journal's file name inside system.dataDir; a dry run
+// keeps its own (DryRunJournalFile), so that paper orders, the paper
+// ledger and its breakers never carry over into live trading on the same
+// data directory, nor the other way round.
+const (
+	JournalFile       = "journal.db"
+	DryRunJournalFile = "journal-dryrun.db"
+)
+
+// journalPath is the journal for cfg's mode.
+func journalPath(cfg config.Config) string {
+	if cfg.Trading.DryRun {
+		return filepath.Join(cfg.System.DataDir, DryRunJournalFile)
+	}
+	return filepath.Join(cfg.System.DataDir, JournalFile)
+}
 
 // Options are what `bitrader run` passes in.
 type Options struct {
@@ -115,7 +129,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	path := filepath.Join(cfg.System.DataDir, JournalFile)
+	path := journalPath(cfg)
 	jr, err := journal.Open(path, journal.Options{Observe: bot.JournalWrite})
 	if err != nil {
 		return err
