@@ -30,6 +30,12 @@ func (p Position) Unrealized() fixed.Value {
 type Ledger struct {
 	StartBalance fixed.Value          `json:"startBalance"`
 	Positions    map[string]*Position `json:"positions"`
+	// FundingSeen is the last cumulative funding (positive received) seen
+	// per venue position id: an exchange reports funding only as a running
+	// total per position, so the payment to book is the change since the
+	// last report, and a repeated report books nothing. It is journaled
+	// with the snapshot.
+	FundingSeen map[string]fixed.Value `json:"fundingSeen,omitempty"`
 }
 
 // NewLedger returns an empty ledger with the balance at start.
@@ -100,13 +106,59 @@ func (l *Ledger) SetMark(symbol string, price fixed.Value) {
 
 // SetPosition overwrites qty and entry with the venue's, keeping PnL
 // history; reconciliation uses it after counting a drift, because the
-// exchange is the source of truth.
-func (l *Ledger) SetPosition(symbol string, qty, avgEntry fixed.Value) {
+// exchange is the source of truth. The part of the local position the venue
+// no longer holds (a liquidation, a manual close) is realised at the last
+// mark, which is where its unrealised PnL stood, so equity does not jump;
+// without a mark nothing is realised. The true close price and any
+// liquidation fee are not known here: the balance check in Reconcile
+// catches that residual. It returns the PnL realised.
+func (l *Ledger) SetPosition(symbol string, qty, avgEntry fixed.Value) fixed.Value {
 	p := l.pos(symbol)
+	var realized fixed.Value
+	if closed := closedPart(p.Qty, qty); closed != 0 && p.Mark != 0 {
+		dir := fixed.FromInt(int64(p.Qty.Sign()))
+		realized = (p.Mark - p.AvgEntry).Mul(closed).Mul(dir)
+		p.Realized += realized
+	}
 	p.Qty, p.AvgEntry = qty, avgEntry
 	if qty == 0 {
 		p.AvgEntry = 0
 	}
+	return realized
+}
+
+// closedPart is how much of the position from (signed) is gone in to: all
+// of it when to is flat or on the other side, else the reduction.
+func closedPart(from, to fixed.Value) fixed.Value {
+	switch {
+	case from == 0:
+		return 0
+	case to == 0 || to.Sign() != from.Sign():
+		return from.Abs()
+	case to.Abs() < from.Abs():
+		return from.Abs() - to.Abs()
+	}
+	return 0
+}
+
+// Cash is the wallet balance the ledger implies: start balance + realised
+// - fees + funding, without unrealised PnL (what BalanceReport.Total is on
+// the venue).
+func (l *Ledger) Cash() fixed.Value {
+	t := l.Totals()
+	return t.Equity - t.Unrealized
+}
+
+// SeeFunding records a position's cumulative funding and returns the change
+// since the last value seen for that position id (the whole amount the
+// first time). A repeated value returns zero.
+func (l *Ledger) SeeFunding(positionID string, cumulative fixed.Value) fixed.Value {
+	if l.FundingSeen == nil {
+		l.FundingSeen = map[string]fixed.Value{}
+	}
+	last := l.FundingSeen[positionID]
+	l.FundingSeen[positionID] = cumulative
+	return cumulative - last
 }
 
 // PnL sums the ledger.
@@ -147,6 +199,12 @@ func (l *Ledger) clone() *Ledger {
 	for k, p := range l.Positions {
 		cp := *p
 		c.Positions[k] = &cp
+	}
+	if l.FundingSeen != nil {
+		c.FundingSeen = make(map[string]fixed.Value, len(l.FundingSeen))
+		for k, v := range l.FundingSeen {
+			c.FundingSeen[k] = v
+		}
 	}
 	return c
 }

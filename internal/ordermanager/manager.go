@@ -70,8 +70,14 @@ type Config struct {
 	Now func() time.Time
 	// Foreign is the policy for venue orders without our prefix.
 	Foreign ForeignPolicy
-	// StartBalance seeds the ledger if the journal has no snapshot.
+	// StartBalance seeds the ledger if the journal has no snapshot. On a
+	// LiveAccount venue it is the exchange's balance at start and wins over
+	// a snapshot's (see adoptStartBalance).
 	StartBalance fixed.Value
+	// BalanceTolerance is how far the venue's balance may differ from the
+	// ledger's cash before reconciliation rebases the ledger (LiveAccount
+	// venues only). Default 0.01.
+	BalanceTolerance fixed.Value
 	// LookupGrace: reconciliation settles an unanswered order as never sent
 	// only when the venue does not know it and it is older than this, so an
 	// order the venue has not indexed yet is not given up too early.
@@ -138,6 +144,8 @@ type Manager struct {
 	// spare holds records PruneFinal dropped, for putLocked to reuse: every
 	// pointer into m.orders is used under mu and copied out, never kept.
 	spare []*OrderRecord
+	// acct is the live-account bookkeeping (accounting.go).
+	acct liveAccounting
 }
 
 // EventLog is one line of the recent-events list shown on /status.
@@ -177,6 +185,9 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 	if cfg.RecentEvents <= 0 {
 		cfg.RecentEvents = 50
 	}
+	if cfg.BalanceTolerance <= 0 {
+		cfg.BalanceTolerance = defaultBalanceTolerance
+	}
 	if cfg.Observer == nil {
 		cfg.Observer = NopObserver{}
 	}
@@ -191,6 +202,9 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 		events:   make([]EventLog, 0, cfg.RecentEvents),
 	}
 	m.numberDraft = m.numberedDraft
+	if lv, ok := venue.(LiveAccount); ok {
+		m.acct.live = lv.LiveAccount()
+	}
 	m.epoch.Store(cfg.Epoch)
 	open, err := store.Orders(true)
 	if err != nil {
@@ -210,6 +224,7 @@ func New(cfg Config, venue Venue, store Store) (*Manager, error) {
 			l.Positions = map[string]*Position{}
 		}
 		m.ledger = l
+		m.adoptStartBalance(cfg.StartBalance)
 	case errors.Is(err, journal.ErrNotFound):
 	default:
 		return nil, fmt.Errorf("ordermanager: restore ledger: %w", err)

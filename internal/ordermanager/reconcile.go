@@ -218,15 +218,27 @@ func (m *Manager) Reconcile(ctx context.Context) (ReconcileResult, error) {
 	}
 
 	// 3. Positions.
-	if err := m.reconcilePositions(ctx, &res); err != nil {
-		res.Errors = append(res.Errors, err)
+	posErr := m.reconcilePositions(ctx, &res)
+	if posErr != nil {
+		res.Errors = append(res.Errors, posErr)
 	}
 
-	// 4. Balance.
+	// 4. Balance: on a live account, compared with the ledger's cash
+	// (after this run's funding and adopted positions are booked).
 	if b, err := m.venue.Balance(ctx); err != nil {
 		res.Errors = append(res.Errors, fmt.Errorf("balance: %w", err))
 	} else {
-		m.OnBalance(b)
+		m.mu.Lock()
+		m.balance = b
+		if posErr == nil { // else funding or a venue close may be unbooked
+			m.checkBalanceLocked(b, &res)
+		}
+		if m.ledgerDirty {
+			if err := m.saveLedgerLocked(); err != nil {
+				res.Errors = append(res.Errors, err)
+			}
+		}
+		m.mu.Unlock()
 	}
 
 	m.mu.Lock()
@@ -312,13 +324,18 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 			// same difference is not counted again on every run. The order
 			// records already hold every fill in this position (the refresh
 			// after the read found none new), so no push can book it again.
-			m.ledger.SetPosition(s, v.Qty, v.AvgEntry)
+			// What the venue closed on its own is realised at the last mark
+			// (Ledger.SetPosition); the balance check below catches the rest.
+			if pnl := m.ledger.SetPosition(s, v.Qty, v.AvgEntry); pnl != 0 {
+				m.logEvent("", fmt.Sprintf("realised %s on %s closed by the venue (at the last mark)", pnl, s))
+			}
 			changed = true
 		}
 	}
 	if changed {
 		m.ledgerChangedLocked()
 	}
+	m.reconcileFundingLocked(venuePos)
 	// Reconciliation is a safe point: write coalesced changes too.
 	if m.ledgerDirty {
 		return m.saveLedgerLocked()

@@ -95,15 +95,32 @@ type Report struct {
 	Time        time.Time           // exchange update time
 }
 
+// LiveAccount is implemented by a venue whose account is a real exchange
+// account (LiveAccount returns true). Two things then hold that do not for
+// the local paper and backtest venues, which report funding through a sink
+// (Core.OnFunding) and own the only balance there is:
+//   - nothing else reports funding: it is booked from the cumulative
+//     funding that position reports and pushes carry (PositionFunding);
+//   - the balance moves outside the bot (deposits, withdrawals, a
+//     liquidation's fee): reconciliation compares it with the ledger and
+//     rebases the ledger's start balance on a lasting difference, and the
+//     start balance read from the venue wins over a journal snapshot's.
+type LiveAccount interface {
+	LiveAccount() bool
+}
+
 // PositionReport is the venue's view of one position.
 type PositionReport struct {
-	Symbol        string
+	Symbol string
+	// PositionID is the venue's id; empty if it has none (funding is then
+	// not booked from this report).
+	PositionID    string
 	Qty           fixed.Value // signed: positive long, negative short
 	AvgEntry      fixed.Value
 	UnrealizedPnL fixed.Value
 	RealizedPnL   fixed.Value
 	Fee           fixed.Value
-	Funding       fixed.Value
+	Funding       fixed.Value // cumulative for the position, positive received
 }
 
 // BalanceReport is the venue's view of the account.

@@ -168,9 +168,12 @@ func (v *Venue) Positions(ctx context.Context) ([]ordermanager.PositionReport, e
 	byKey := map[string]int{}
 	for i := range ps {
 		p := PositionReport(&ps[i])
-		// One-way mode has one position per symbol; sum defensively.
+		// One-way mode has one position per symbol; sum defensively. A
+		// merged report has no single position id, so its funding is left
+		// to the pushes and the balance check.
 		if j, ok := byKey[p.Symbol]; ok {
 			out[j].Qty += p.Qty
+			out[j].PositionID, out[j].Funding = "", 0
 			continue
 		}
 		byKey[p.Symbol] = len(out)
@@ -178,6 +181,11 @@ func (v *Venue) Positions(ctx context.Context) ([]ordermanager.PositionReport, e
 	}
 	return out, nil
 }
+
+// LiveAccount reports that this venue is an exchange account: the order
+// manager books funding from its position reports and keeps its ledger's
+// cash on the exchange's balance (ordermanager.LiveAccount).
+func (v *Venue) LiveAccount() bool { return true }
 
 // Balance returns the account in the margin coin.
 func (v *Venue) Balance(ctx context.Context) (ordermanager.BalanceReport, error) {
@@ -347,8 +355,8 @@ func PositionReport(p *bitunix.Position) ordermanager.PositionReport {
 	if entry == 0 && p.Qty != 0 {
 		entry = p.EntryValue.Div(p.Qty)
 	}
-	return ordermanager.PositionReport{Symbol: p.Symbol, Qty: q, AvgEntry: entry, UnrealizedPnL: p.UnrealizedPNL,
-		RealizedPnL: p.RealizedPNL, Fee: p.Fee, Funding: p.Funding}
+	return ordermanager.PositionReport{Symbol: p.Symbol, PositionID: p.PositionID, Qty: q, AvgEntry: entry,
+		UnrealizedPnL: p.UnrealizedPNL, RealizedPnL: p.RealizedPNL, Fee: p.Fee, Funding: p.Funding}
 }
 
 // BalanceReport converts a balance push.
