@@ -934,7 +934,7 @@ func fitToSpec(in *trading.Intent, spec *instrument.Spec) error {
 }
 
 func (c *Core) accountState(s *symbolState) risk.AccountState {
-	st := risk.AccountState{Equity: c.equity(), Position: s.pos.Qty, Spec: s.spec, MarketData: s.mkt.Freshest()}
+	st := risk.AccountState{Equity: c.equity(), Position: s.pos.Qty, Spec: s.spec, MarketData: marketDataTime(s.mkt)}
 	for _, o := range s.open {
 		if o.Side == trading.Buy {
 			st.OpenBuyQty += o.Qty
@@ -953,6 +953,17 @@ func (c *Core) accountState(s *symbolState) risk.AccountState {
 		}
 	}
 	return st
+}
+
+// marketDataTime is how fresh the data an order is priced on is: the
+// book's last update when the symbol receives books, so a live mark or
+// trade feed cannot hide a dead depth feed; the freshest stream otherwise
+// (a backtest from candles has no books).
+func marketDataTime(m *market.Symbol) time.Time {
+	if t := m.LastUpdate(market.StreamBook); !t.IsZero() {
+		return t
+	}
+	return m.Freshest()
 }
 
 // refPrice is the mark, else the last trade, else the mid.

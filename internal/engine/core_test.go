@@ -417,3 +417,21 @@ func TestCoreSavesTheEquityPeakWithoutShutdown(t *testing.T) {
 		t.Fatalf("saved peak %s, want within 0.1%% below the high %s (no Flush happened)", got, peak)
 	}
 }
+
+// A live mark feed must not hide a dead depth feed: entries are priced
+// from the book, so once the book is older than risk.staleData new
+// exposure is refused, whatever else still arrives.
+func TestCoreStaleBookBlocksEntriesDespiteFreshMarks(t *testing.T) {
+	ctx := context.Background()
+	s := strategy.NewScripted([]strategy.Step{{At: t0.Add(6 * time.Second), Intent: mkt(trading.Buy, "0.001", false)}})
+	r := newRig(t, s, nil, risk.DefaultLimits()) // staleData 5s
+	r.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	for i := 1; i <= 6; i++ { // marks keep coming, the book does not
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.core.OnMark(ctx, at, trading.MarkPrice{Symbol: sym, Mark: px("50000"), Index: px("50000"), Time: at})
+	}
+	ds := r.core.Status().Decisions
+	if len(ds) != 1 || ds[0].Verdict != "refuse" || ds[0].Reason != "stale_data" {
+		t.Fatalf("decisions %+v: the entry must be refused for stale data", ds)
+	}
+}
