@@ -104,10 +104,11 @@ type marketMsg struct {
 }
 
 type privateMsg struct {
-	kind    bitunix.Kind
-	order   bitunix.Order
-	balance bitunix.Balance
-	at      time.Time
+	kind     bitunix.Kind
+	order    bitunix.Order
+	balance  bitunix.Balance
+	position bitunix.Position
+	at       time.Time
 }
 
 // marketBuffers is how many market frames may wait for the engine; when
@@ -343,12 +344,12 @@ func (r *Runner) onPrivate(ev *bitunix.PrivateEvent) {
 		r.privUp.Store(false)
 		r.obs.WSState("private", false)
 		return
-	case bitunix.KindOrder, bitunix.KindBalance:
+	case bitunix.KindOrder, bitunix.KindBalance, bitunix.KindPosition:
 	default:
 		return
 	}
 	select {
-	case r.private <- privateMsg{kind: ev.Kind, order: ev.Order, balance: ev.Balance, at: r.cfg.Clock()}:
+	case r.private <- privateMsg{kind: ev.Kind, order: ev.Order, balance: ev.Balance, position: ev.Position, at: r.cfg.Clock()}:
 	case <-r.done:
 	}
 }
@@ -462,6 +463,20 @@ func (r *Runner) onPrivateMsg(ctx context.Context, p privateMsg) {
 	case bitunix.KindBalance:
 		r.core.OnBalance(ordermanager.BalanceReport{Coin: p.balance.Coin, Available: p.balance.Available,
 			Frozen: p.balance.Frozen, Margin: p.balance.Margin})
+	case bitunix.KindPosition:
+		r.onPosition(ctx, p.at, &p.position)
+	}
+}
+
+// onPosition books the funding a position push shows beyond the last total
+// seen for that position (Bitunix reports funding only as a running total
+// per position; positive received). Quantities are left to order pushes
+// and reconciliation. The order manager books nothing for venues that
+// report funding otherwise (the local venues) and for a repeated push.
+func (r *Runner) onPosition(ctx context.Context, at time.Time, p *bitunix.Position) {
+	if d := r.core.Orders().PositionFunding(p.Symbol, p.PositionID, p.Funding); d != 0 {
+		// Through the Core so the loss breakers see the new equity.
+		r.core.OnFunding(ctx, at, p.Symbol, d)
 	}
 }
 
