@@ -13,6 +13,7 @@ import (
 	"github.com/bitrader/bitrader/internal/ordermanager"
 	"github.com/bitrader/bitrader/internal/risk"
 	"github.com/bitrader/bitrader/internal/strategy"
+	"github.com/bitrader/bitrader/internal/trading"
 	"github.com/bitrader/bitrader/internal/venue/local"
 )
 
@@ -92,7 +93,7 @@ func TestRunnerBooksFundingFromPositionPushes(t *testing.T) {
 
 		push := func(funding string) {
 			priv.handler()(&bitunix.PrivateEvent{Kind: bitunix.KindPosition, Position: bitunix.Position{
-				Event: "UPDATE", PositionID: "p1", Symbol: sym, Side: 1, Qty: px("0.1"), Funding: px(funding)}})
+				Event: "UPDATE", PositionID: "p1", Symbol: sym, Side: trading.Buy, Qty: px("0.1"), Funding: px(funding)}})
 		}
 		// drained waits until the pushes sent so far were handled: private
 		// pushes are handled in order, so a balance push seen in the status
