@@ -42,6 +42,12 @@ type Config struct {
 	Clock    Clock
 	Observer Observer
 	Logger   *slog.Logger
+	// Snapshot returns the state to replicate to the next leader (the
+	// engine's breaker and halt state), written to SharedStateAnnotation
+	// on every lease update this replica makes as leader once the term
+	// has inherited its predecessor's state (see Inherit). Nil or empty
+	// leaves the annotation as it is. Called from the election goroutine.
+	Snapshot func() []byte
 }
 
 // EpochAnnotation holds the fencing epoch on the Lease. It is incremented
@@ -49,6 +55,15 @@ type Config struct {
 // term's epoch is durable before the term starts, and two terms never
 // share an epoch.
 const EpochAnnotation = "bitrader.io/epoch"
+
+// SharedStateAnnotation carries the leader's replicated state
+// (Config.Snapshot) on the Lease, so that a new leader starts from it.
+const SharedStateAnnotation = "bitrader.io/shared-state"
+
+// MaxSharedState bounds what is written to SharedStateAnnotation (the API
+// server allows 256 KiB of annotations per object; the engine's state is
+// well under 2 KiB). A larger snapshot is not published.
+const MaxSharedState = 64 << 10
 
 // Elector is a Leader backed by a coordination.k8s.io/v1 Lease.
 type Elector struct {
@@ -65,6 +80,13 @@ type Elector struct {
 	epoch   uint64    // epoch of the current or last term
 	renewed time.Time // start of the last successful write of the lease by this term
 	holder  string    // holder last observed on the lease
+
+	// Replicated state of the term with epoch inheritedEpoch: what the
+	// lease carried when the term was won, and whether the term has
+	// applied it (Inherit) so that its own Snapshot may replace it.
+	inherited      []byte
+	inheritedEpoch uint64
+	adopted        bool
 }
 
 // NewElector validates cfg and returns an Elector using the given client.
@@ -153,6 +175,61 @@ func (e *Elector) LeaderIdentity() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.holder
+}
+
+// Inherit hands the state replicated on the lease when the current (or
+// last) term was won to apply, nil if there was none, on the caller's
+// goroutine. A new leader calls it at the start of each term, before its
+// first order. Until apply has succeeded the term's lease updates keep the
+// predecessor's state on the lease; from then on they carry Snapshot(),
+// which by then includes it. Before any term, apply is not called.
+func (e *Elector) Inherit(apply func(state []byte) error) error {
+	e.mu.Lock()
+	epoch, state := e.inheritedEpoch, e.inherited
+	e.mu.Unlock()
+	if epoch == 0 {
+		return errors.New("leader: no term won yet: nothing to inherit")
+	}
+	if err := apply(state); err != nil {
+		return fmt.Errorf("inherit replicated state (term %d): %w", epoch, err)
+	}
+	e.mu.Lock()
+	if e.inheritedEpoch == epoch {
+		e.adopted = true
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+// wonTerm records the state a term inherited from the lease; adopted says
+// there is nothing to wait for (the lease carried none).
+func (e *Elector) wonTerm(epoch uint64, state []byte, adopted bool) {
+	e.mu.Lock()
+	e.inheritedEpoch, e.inherited, e.adopted = epoch, state, adopted
+	e.mu.Unlock()
+}
+
+// sharedToPublish is what the lease update of the term epoch should write
+// to SharedStateAnnotation; ok false means leave the annotation alone.
+func (e *Elector) sharedToPublish(epoch uint64) (state string, ok bool) {
+	if e.cfg.Snapshot == nil {
+		return "", false
+	}
+	e.mu.Lock()
+	adopted := e.adopted && e.inheritedEpoch == epoch
+	e.mu.Unlock()
+	if !adopted {
+		return "", false
+	}
+	b := e.cfg.Snapshot()
+	switch {
+	case len(b) == 0:
+		return "", false
+	case len(b) > MaxSharedState:
+		e.log.Error("replicated state not published: too large", "bytes", len(b), "max", MaxSharedState)
+		return "", false
+	}
+	return string(b), true
 }
 
 // Run campaigns until ctx is cancelled. Each won term runs lead under a

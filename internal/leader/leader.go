@@ -38,6 +38,10 @@ type Leader interface {
 	Identity() string
 	// LeaderIdentity is the holder last observed on the lease ("" if none).
 	LeaderIdentity() string
+	// Inherit hands the state the previous leader replicated (nil if
+	// none) to apply; a new leader calls it at the start of every term,
+	// before its first order. See Elector.Inherit.
+	Inherit(apply func(state []byte) error) error
 }
 
 // Observer is told about every role change; metrics.Bot has this method.
@@ -109,6 +113,10 @@ func (s *Static) Identity() string { return s.identity }
 
 // LeaderIdentity is this process.
 func (s *Static) LeaderIdentity() string { return s.identity }
+
+// Inherit applies nothing: there is no other replica (the journal holds
+// the state across restarts).
+func (s *Static) Inherit(apply func(state []byte) error) error { return apply(nil) }
 
 // Status is the leader section of /status.
 type Status struct {

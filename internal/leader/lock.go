@@ -76,8 +76,14 @@ func (l *epochLock) Create(ctx context.Context, ler rl.LeaderElectionRecord) err
 		},
 		Spec: rl.LeaderElectionRecordToLeaseSpec(&ler),
 	}
+	// A new lease has no predecessor's state to keep: publish ours.
+	l.e.wonTerm(1, nil, true)
+	if s, ok := l.e.sharedToPublish(1); ok {
+		lease.Annotations[SharedStateAnnotation] = s
+	}
 	created, err := l.client().Create(ctx, lease, metav1.CreateOptions{})
 	if err != nil {
+		l.e.wonTerm(0, nil, false)
 		return err
 	}
 	l.lease, l.written, l.termEpoch = created, true, 1
@@ -97,17 +103,25 @@ func (l *epochLock) Update(ctx context.Context, ler rl.LeaderElectionRecord) err
 	start := l.e.clock.Now()
 	next := l.lease.DeepCopy()
 	next.Spec = rl.LeaderElectionRecordToLeaseSpec(&ler)
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
 	epoch := l.termEpoch
+	var inherited []byte
 	if epoch == 0 {
 		prev, err := leaseEpoch(l.lease)
 		if err != nil {
 			return err
 		}
 		epoch = prev + 1
-		if next.Annotations == nil {
-			next.Annotations = map[string]string{}
-		}
 		next.Annotations[EpochAnnotation] = strconv.FormatUint(epoch, 10)
+		// The acquiring write keeps the predecessor's replicated state:
+		// if we died before applying it, the next leader still gets it.
+		if s, ok := l.lease.Annotations[SharedStateAnnotation]; ok && s != "" {
+			inherited = []byte(s)
+		}
+	} else if s, ok := l.e.sharedToPublish(epoch); ok {
+		next.Annotations[SharedStateAnnotation] = s
 	}
 	updated, err := l.client().Update(ctx, next, metav1.UpdateOptions{})
 	if err != nil {
@@ -120,6 +134,9 @@ func (l *epochLock) Update(ctx context.Context, ler rl.LeaderElectionRecord) err
 		}
 		l.written = false
 		return err
+	}
+	if l.termEpoch == 0 {
+		l.e.wonTerm(epoch, inherited, inherited == nil)
 	}
 	l.lease, l.written, l.termEpoch = updated, true, epoch
 	l.e.renewedAt(epoch, start)
@@ -153,6 +170,14 @@ func (l *epochLock) release(ctx context.Context) error {
 	next.Spec.LeaseDurationSeconds = &one
 	next.Spec.RenewTime = &now
 	next.Spec.AcquireTime = &now
+	// The last word of the term: the state as it is after lead returned,
+	// so a graceful handover loses nothing.
+	if s, ok := l.e.sharedToPublish(l.termEpoch); ok {
+		if next.Annotations == nil {
+			next.Annotations = map[string]string{}
+		}
+		next.Annotations[SharedStateAnnotation] = s
+	}
 	updated, err := l.client().Update(ctx, next, metav1.UpdateOptions{})
 	if err != nil {
 		return fmt.Errorf("release lease %s: %w", l.Describe(), err)

@@ -23,6 +23,9 @@ type Options struct {
 	// Getenv and Hostname default to os.Getenv and os.Hostname.
 	Getenv   func(string) string
 	Hostname func() (string, error)
+	// Snapshot is the state to replicate to the next leader through the
+	// Lease (Config.Snapshot); unused without HA.
+	Snapshot func() []byte
 }
 
 // inClusterNamespaceFile is where Kubernetes mounts the pod's namespace.
@@ -81,7 +84,7 @@ func New(cfg config.HAConfig, opts Options) (Leader, error) {
 	return NewElector(Config{
 		LeaseName: cfg.LeaseName, Namespace: ns, Identity: identity,
 		LeaseDuration: cfg.LeaseDuration, RenewDeadline: cfg.RenewDeadline, RetryPeriod: cfg.RetryPeriod,
-		Clock: opts.Clock, Observer: opts.Observer, Logger: opts.Logger,
+		Clock: opts.Clock, Observer: opts.Observer, Logger: opts.Logger, Snapshot: opts.Snapshot,
 	}, cs.CoordinationV1())
 }
 
