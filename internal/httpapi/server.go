@@ -35,6 +35,18 @@ type KillSwitch interface {
 	Resume() error
 }
 
+// Leadership says whether this replica leads (leader.Leader has these
+// methods). Admin actions change the trading state, which only the
+// leader's counts (and replicates): a standby refuses them.
+type Leadership interface {
+	IsLeader() bool
+	Identity() string
+	LeaderIdentity() string
+}
+
+// LeaderHeader names the leader in a standby's refusal.
+const LeaderHeader = "X-Bitrader-Leader"
+
 // TokenChecker compares a presented admin token in constant time.
 type TokenChecker interface {
 	Equal(candidate string) bool
@@ -49,8 +61,11 @@ type Config struct {
 	Readiness Readiness
 	Status    StatusSource
 	Kill      KillSwitch
-	Token     TokenChecker
-	Logger    *slog.Logger
+	// Leader, if set, makes a standby refuse admin actions with 409
+	// Conflict naming the leader; nil accepts them (one replica).
+	Leader Leadership
+	Token  TokenChecker
+	Logger *slog.Logger
 }
 
 // Server is the operational HTTP server.
@@ -173,6 +188,17 @@ func (s *Server) admin(action func(*http.Request) error) http.HandlerFunc {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || !s.cfg.Token.Equal(token) {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if l := s.cfg.Leader; l != nil && !l.IsLeader() {
+			// A kill applied here would not stop the leader: say where to go.
+			leader := l.LeaderIdentity()
+			if leader == "" {
+				leader = "unknown (no lease holder observed)"
+			}
+			w.Header().Set(LeaderHeader, l.LeaderIdentity())
+			http.Error(w, fmt.Sprintf("not applied: %s is a standby; the leader is %s: send the command to the leader", l.Identity(), leader), http.StatusConflict)
+			s.cfg.Logger.Warn("admin action refused on a standby", "path", r.URL.Path, "leader", l.LeaderIdentity(), "remote", r.RemoteAddr)
 			return
 		}
 		if err := action(r); err != nil {

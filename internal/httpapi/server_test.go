@@ -101,3 +101,55 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+type fakeLeader struct {
+	leading        bool
+	self, observed string
+}
+
+func (f fakeLeader) IsLeader() bool         { return f.leading }
+func (f fakeLeader) Identity() string       { return f.self }
+func (f fakeLeader) LeaderIdentity() string { return f.observed }
+
+// Admin actions on a standby are refused with 409 naming the leader and
+// never reach the local kill switch; on the leader they apply.
+func TestAdminOnStandbyIsRefused(t *testing.T) {
+	tests := []struct {
+		name       string
+		leader     fakeLeader
+		code       int
+		body, hdr  string
+		wantCalled bool
+	}{
+		{"standby", fakeLeader{false, "bot-b", "bot-a"}, 409, "bot-b is a standby; the leader is bot-a", "bot-a", false},
+		{"standby, no holder seen", fakeLeader{false, "bot-b", ""}, 409, "the leader is unknown", "", false},
+		{"leader", fakeLeader{true, "bot-a", "bot-a"}, 204, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kill := &fakeKill{}
+			srv := New(Config{Kill: kill, Token: config.NewSecret("s3cret"), Leader: tt.leader})
+			for _, path := range []string{"/admin/kill", "/admin/resume"} {
+				req := httptest.NewRequest("POST", path, nil)
+				req.Header.Set("Authorization", "Bearer s3cret")
+				rec := httptest.NewRecorder()
+				srv.srv.Handler.ServeHTTP(rec, req)
+				if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.body) || rec.Header().Get(LeaderHeader) != tt.hdr {
+					t.Errorf("%s: got %d %q (leader header %q), want %d containing %q (header %q)",
+						path, rec.Code, rec.Body.String(), rec.Header().Get(LeaderHeader), tt.code, tt.body, tt.hdr)
+				}
+			}
+			if called := kill.killed+kill.resumed > 0; called != tt.wantCalled {
+				t.Errorf("kill switch called: %v (kill %d, resume %d), want %v", called, kill.killed, kill.resumed, tt.wantCalled)
+			}
+		})
+	}
+	// Unauthenticated requests learn nothing about the topology.
+	srv := New(Config{Kill: &fakeKill{}, Token: config.NewSecret("s3cret"), Leader: fakeLeader{false, "bot-b", "bot-a"}})
+	req := httptest.NewRequest("POST", "/admin/kill", nil)
+	rec := httptest.NewRecorder()
+	srv.srv.Handler.ServeHTTP(rec, req)
+	if rec.Code != 401 || rec.Header().Get(LeaderHeader) != "" {
+		t.Errorf("unauthenticated on a standby: %d, leader header %q", rec.Code, rec.Header().Get(LeaderHeader))
+	}
+}
