@@ -98,7 +98,11 @@ func Run(ctx context.Context, opts Options) error {
 	// in an epoch that is its start time in milliseconds (client ids stay
 	// unique even if the journal is lost). The observer keeps the role and
 	// epoch metrics current.
-	ldr, err := leader.New(cfg.HA, leader.Options{Observer: bot, Logger: log})
+	// With HA the leader's breakers, kill switch and halt ride on the
+	// Lease (each replica has its own journal): shared sees what the Core
+	// journals, and a new leader adopts its predecessor's at term start.
+	shared := engine.NewSharedRisk()
+	ldr, err := leader.New(cfg.HA, leader.Options{Observer: bot, Logger: log, Snapshot: shared.Snapshot})
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
 	}
@@ -143,7 +147,7 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	log.Info("journal open", "path", path)
 
-	eng, err := build(ctx, cfg, opts, log, client, ep, specs, jr, bot, ldr)
+	eng, err := build(ctx, cfg, opts, log, client, ep, specs, jr, bot, ldr, shared)
 	if err != nil {
 		return err
 	}
@@ -152,7 +156,7 @@ func Run(ctx context.Context, opts Options) error {
 	if addr == "" {
 		addr = net.JoinHostPort(cfg.System.ListenAddress, strconv.Itoa(cfg.System.MetricsPort))
 	}
-	srv := httpapi.New(httpapi.Config{Addr: addr, Registry: reg, Readiness: eng, Status: statusWithLeader{eng, ldr}, Kill: eng,
+	srv := httpapi.New(httpapi.Config{Addr: addr, Registry: reg, Readiness: eng, Status: statusWithLeader{eng, ldr}, Kill: eng, Leader: ldr,
 		Token: cfg.Secrets.AdminToken, Logger: log.With("component", "http")})
 	if err := srv.Listen(); err != nil {
 		return err
@@ -305,7 +309,7 @@ func loadSpecs(ctx context.Context, c *bitunix.Client, symbols []string) (map[st
 
 // build makes the venue, the Core and the Runner.
 func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, client *bitunix.Client,
-	ep endpoint, specs map[string]instrument.Spec, jr *journal.Journal, wsObs bitunix.Observer, ldr leader.Leader) (*engine.Runner, error) {
+	ep endpoint, specs map[string]instrument.Spec, jr *journal.Journal, wsObs bitunix.Observer, ldr leader.Leader, shared *engine.SharedRisk) (*engine.Runner, error) {
 	syms := cfg.Trading.Symbols
 	var venue ordermanager.Venue
 	var paper *local.Venue
@@ -365,7 +369,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		foreign = ordermanager.ForeignCancel
 	}
 	core, err := engine.NewCore(engine.CoreConfig{
-		Strategies: strats, Specs: specs, Limits: cfg.Risk, Market: mcfg, Venue: venue, Store: jr,
+		Strategies: strats, Specs: specs, Limits: cfg.Risk, Market: mcfg, Venue: venue, Store: shared.Store(jr),
 		// The leader is the fence: every Place is re-checked against the
 		// lease and the term's epoch at the moment of sending.
 		Orders: ordermanager.Config{Prefix: cfg.Trading.ClientIDPrefix, Epoch: ldr.Epoch(), Fence: ldr, Foreign: foreign,
@@ -385,8 +389,19 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			return bitunix.NewPublicStream(bitunix.WSConfig{PublicURL: ep.publicWS, Observer: wsObs, Logger: log.With("component", "ws-public")}, h)
 		},
 	}
-	if cfg.HA.Enabled && paper == nil {
-		rc.BeginTerm = func(ctx context.Context) error { return configureAccount(ctx, cfg, client, log) }
+	if cfg.HA.Enabled {
+		// On the engine goroutine, before the takeover reconciliation and
+		// the first order: adopt the previous leader's risk state, then
+		// (live only) configure the account.
+		rc.BeginTerm = func(ctx context.Context) error {
+			if err := ldr.Inherit(func(b []byte) error { return adoptShared(core, b, log) }); err != nil {
+				return err
+			}
+			if paper != nil {
+				return nil
+			}
+			return configureAccount(ctx, cfg, client, log)
+		}
 	}
 	if paper != nil {
 		// The paper venue reports synchronously inside Core calls, on the
@@ -403,6 +418,17 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		}
 	}
 	return engine.NewRunner(rc)
+}
+
+// adoptShared merges the previous leader's replicated risk state into
+// core. State that cannot be read halts new entries instead of failing the
+// term: reduce-only orders keep working and an operator can resume.
+func adoptShared(core *engine.Core, b []byte, log *slog.Logger) error {
+	if err := core.AdoptShared(b); err != nil {
+		log.Error("previous leader's risk state not adopted: halting new entries", "err", err)
+		core.Halt(time.Now(), "previous leader's risk state unreadable: "+err.Error())
+	}
+	return nil
 }
 
 // configureAccount sets leverage and margin mode on the exchange at start.
