@@ -48,6 +48,19 @@ type liveAccounting struct {
 	// reconciliation, waiting for a second sighting (pending set).
 	pendingDiff fixed.Value
 	pending     bool
+	// startRebase is what New moved a snapshot's start balance by.
+	startRebase fixed.Value
+}
+
+// StartRebase is how much New moved a restored snapshot's start balance to
+// meet the venue's balance at start (zero if it did not). Equity moved by
+// as much without any PnL: a caller keeping equity baselines (the risk
+// gate's day start and peak) should move them too, as for a DriftBalance
+// (whose amount is Venue - Local).
+func (m *Manager) StartRebase() fixed.Value {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.acct.startRebase
 }
 
 // fundingKey is the FundingSeen key of a venue position.
@@ -157,6 +170,7 @@ func (m *Manager) adoptStartBalance(start fixed.Value) {
 		return
 	}
 	m.ledger.StartBalance += diff
+	m.acct.startRebase = diff
 	m.ledgerChangedLocked()
 	if diff.Abs() > m.cfg.BalanceTolerance {
 		if m.drift.ByKind == nil {

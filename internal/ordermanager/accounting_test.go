@@ -260,6 +260,9 @@ func TestStartBalanceFromVenueWinsOverSnapshot(t *testing.T) {
 		if live && (st.Drift.ByKind[DriftBalance] != 1 || !recentHas(st, "drift balance")) {
 			t.Fatalf("start rebase not recorded: %+v", st)
 		}
+		if wantRebase := want - d("998"); r.m.StartRebase() != wantRebase {
+			t.Fatalf("live %v: StartRebase %s, want %s", live, r.m.StartRebase(), wantRebase)
+		}
 	}
 }
 
@@ -322,5 +325,33 @@ func TestLedgerSetPositionRealisesClosedPart(t *testing.T) {
 				t.Fatalf("equity %s -> %s", eq, l.Totals().Equity)
 			}
 		})
+	}
+}
+
+// The interplay on a live account: a liquidation is realised at the last
+// mark when its position is adopted (equity keeps the loss at once); the
+// true close price and liquidation fee, which only the balance shows, are
+// taken by the balance check once it has seen them twice.
+func TestLiquidationResidualCaughtByBalanceCheck(t *testing.T) {
+	r := newLiveRig(t)
+	r.setVenue("1000")
+	r.reconcile()
+	r.bookLong("500") // 1 @ 500, no fee
+	r.m.OnMark("BTCUSDT", d("490"))
+	// Liquidated at 488 with a fee of 1: the wallet lost 12 + 1.
+	r.setVenue("987")
+	res := r.reconcile()
+	if driftsOf(res, DriftPosition) != 1 || driftsOf(res, DriftBalance) != 0 {
+		t.Fatalf("first run drifts %+v", res.Drifts)
+	}
+	if pnl := r.m.PnL(); pnl.Realized != d("-10") || pnl.Equity != d("990") {
+		t.Fatalf("after adoption %+v, want realised -10 (at the mark) and equity 990", pnl)
+	}
+	res = r.reconcile()
+	if len(res.Drifts) != 1 || res.Drifts[0].Kind != DriftBalance || res.Unexplained() {
+		t.Fatalf("second run drifts %+v", res.Drifts)
+	}
+	if eq := r.m.Equity(); eq != d("987") {
+		t.Fatalf("equity %s, want the exchange's 987", eq)
 	}
 }
