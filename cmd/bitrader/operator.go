@@ -15,6 +15,7 @@ import (
 
 	"github.com/bitrader/bitrader/internal/bitunix"
 	"github.com/bitrader/bitrader/internal/config"
+	"github.com/bitrader/bitrader/internal/httpapi"
 	"github.com/bitrader/bitrader/internal/operator"
 )
 
@@ -98,7 +99,9 @@ func newKillCmd(g *globalFlags) *cobra.Command {
 		Short: "Trip the kill switch of a running bot (stops new entries; reduce-only orders still pass)",
 		Long: `Calls POST /admin/kill (or /admin/resume with --resume) on a running bot, with
 ADMIN_TOKEN (or ADMIN_TOKEN_FILE) as a bearer token. The breaker survives a
-restart until resumed.`,
+restart until resumed. With HA only the leader accepts it (and replicates it
+to the standbys through the Lease); a standby refuses, naming the leader, and
+the command exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.load(cmd)
@@ -133,6 +136,19 @@ restart until resumed.`,
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			action := "kill switch NOT tripped"
+			if resume {
+				action = "kill switch NOT cleared"
+			}
+			if resp.StatusCode == http.StatusConflict {
+				// A standby (HA): applied there it would not stop the leader.
+				leader := resp.Header.Get(httpapi.LeaderHeader)
+				if leader == "" {
+					leader = "unknown"
+				}
+				return fmt.Errorf("%s: %s reached a standby; the leader is %s: run it against the leader's pod (--addr): %s",
+					action, addr, leader, strings.TrimSpace(string(body)))
+			}
 			if resp.StatusCode != http.StatusNoContent {
 				return fmt.Errorf("kill switch: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 			}

@@ -109,6 +109,9 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// Handler is the server's routes (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
 // Listen binds the configured address; Addr then reports the bound one.
 func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
