@@ -18,7 +18,7 @@ import (
 var (
 	wsStreams      = []string{"public", "private"}
 	journalOps     = []string{"put_order", "create_order", "next_seq", "put_state"}
-	driftKinds     = []ordermanager.DriftKind{ordermanager.DriftPosition, ordermanager.DriftPositionInFlight, ordermanager.DriftMissingOrder, ordermanager.DriftResurrected}
+	driftKinds     = []ordermanager.DriftKind{ordermanager.DriftPosition, ordermanager.DriftPositionInFlight, ordermanager.DriftMissingOrder, ordermanager.DriftResurrected, ordermanager.DriftBalance}
 	submitOutcomes = []string{ordermanager.OutcomeAccepted, ordermanager.OutcomeRejected, ordermanager.OutcomeDuplicate,
 		ordermanager.OutcomeResolved, ordermanager.OutcomeAmbiguous, ordermanager.OutcomeFenced}
 )
