@@ -1,6 +1,7 @@
 package backtest_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -427,7 +428,7 @@ func runLive(t *testing.T, cfg config.Config, csv string, trades []trading.Trade
 		}
 		x, _ := strconv.ParseUint(a.TradeID, 10, 64)
 		y, _ := strconv.ParseUint(b.TradeID, 10, 64)
-		return cmpUint(x, y)
+		return cmp.Compare(x, y)
 	})
 	res.fills = fills
 	closed, _, err := client.HistoryPositions(ctx, bitunix.Query{Symbol: paritySymbol, Limit: 100})
@@ -446,16 +447,6 @@ func runLive(t *testing.T, cfg config.Config, csv string, trades []trading.Trade
 	res.startEquity = acct.Balance
 	res.equity = simEquity(t, srv, acct.APIKey)
 	return res
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // poll waits for cond, checking every 5 ms; when ctx ends it fails with

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -470,15 +471,7 @@ func NextFunding(t time.Time, interval time.Duration) time.Time {
 	return time.Unix(0, next).UTC()
 }
 
-// sortByID sorts snapshots by id for deterministic listings.
-func sortOrders(os []Order) { slices.SortFunc(os, func(a, b Order) int { return cmpU(a.ID, b.ID) }) }
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+// sortOrders sorts snapshots by id for deterministic listings.
+func sortOrders(os []Order) {
+	slices.SortFunc(os, func(a, b Order) int { return cmp.Compare(a.ID, b.ID) })
 }
