@@ -100,6 +100,8 @@ type Halt struct {
 	Halted bool      `json:"halted"`
 	Reason string    `json:"reason,omitempty"`
 	Since  time.Time `json:"since,omitzero"`
+	// Resumed is when an operator last lifted a halt (see BreakerState).
+	Resumed time.Time `json:"resumed,omitzero"`
 }
 
 // Status is the /status document's trading part.
@@ -1066,11 +1068,11 @@ func (c *Core) Resume(now time.Time) {
 	if now.After(c.now) {
 		c.now = now
 	}
-	c.gate.Resume()
+	c.gate.Resume(c.now)
 	c.obsValid, c.riskKeyValid = false, false
 	c.persistRisk()
 	if c.halt.Halted {
-		c.halt = Halt{}
+		c.halt = Halt{Resumed: c.now}
 		c.obs.Halted(false, "")
 		if err := c.saveState(haltStateKey, c.halt); err != nil {
 			c.setFatal(err)

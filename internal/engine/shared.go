@@ -149,10 +149,14 @@ func (c *Core) AdoptShared(b []byte) error {
 			}
 		}
 	}
-	if halt.Halted && !c.halt.Halted {
-		c.halt = halt
-		c.log.Warn("new entries halted (replicated)", "reason", halt.Reason, "since", halt.Since)
-		c.obs.Halted(true, halt.Reason)
+	if merged := mergeHalt(c.halt, halt); merged != c.halt {
+		c.halt = merged
+		if merged.Halted {
+			c.log.Warn("new entries halted (replicated)", "reason", merged.Reason, "since", merged.Since)
+		} else {
+			c.log.Info("halt lifted (replicated resume)", "resumed", merged.Resumed)
+		}
+		c.obs.Halted(merged.Halted, merged.Reason)
 		if err := c.saveState(haltStateKey, c.halt); err != nil {
 			c.setFatal(err)
 			return err
@@ -173,7 +177,15 @@ func mergeRisk(local, remote risk.State) risk.State {
 		out.DailyLoss = mergeBreaker(local.DailyLoss, remote.DailyLoss)
 		out.DayStartEquity = max(local.DayStartEquity, remote.DayStartEquity)
 	}
-	out.PeakEquity = max(local.PeakEquity, remote.PeakEquity)
+	// A drawdown release re-based the peak: the later re-base wins, so an
+	// old high another replica still holds does not re-trip it at once.
+	switch {
+	case remote.PeakRebased.After(local.PeakRebased):
+		out.PeakEquity, out.PeakRebased = remote.PeakEquity, remote.PeakRebased
+	case local.PeakRebased.After(remote.PeakRebased):
+	default:
+		out.PeakEquity = max(local.PeakEquity, remote.PeakEquity)
+	}
 	orders := append(slices.Clone(local.RecentOrders), remote.RecentOrders...)
 	slices.SortFunc(orders, func(a, b time.Time) int { return a.Compare(b) })
 	out.RecentOrders = slices.CompactFunc(orders, time.Time.Equal)
@@ -183,14 +195,39 @@ func mergeRisk(local, remote risk.State) risk.State {
 	return out
 }
 
-// mergeBreaker: tripped if either is; of two trips, the earlier.
+// mergeBreaker: tripped if either is, unless the other side was released
+// at or after that trip (an operator's resume on one replica reaches the
+// others); of two trips, the earlier.
 func mergeBreaker(a, b risk.BreakerState) risk.BreakerState {
+	return mergeTrip(a, b, func(s risk.BreakerState) (bool, time.Time, time.Time) { return s.Tripped, s.Since, s.Resumed })
+}
+
+// mergeHalt: the same rule for a halt.
+func mergeHalt(a, b Halt) Halt {
+	return mergeTrip(a, b, func(h Halt) (bool, time.Time, time.Time) { return h.Halted, h.Since, h.Resumed })
+}
+
+// mergeTrip merges two trip states given as (tripped, since, resumed).
+func mergeTrip[T any](a, b T, get func(T) (tripped bool, since, resumed time.Time)) T {
+	at, as, ar := get(a)
+	bt, bs, br := get(b)
 	switch {
-	case !b.Tripped:
+	case at && bt:
+		if bs.Before(as) {
+			return b
+		}
 		return a
-	case !a.Tripped:
+	case at:
+		if !br.IsZero() && !br.Before(as) {
+			return b
+		}
+		return a
+	case bt:
+		if !ar.IsZero() && !ar.Before(bs) {
+			return a
+		}
 		return b
-	case b.Since.Before(a.Since):
+	case br.After(ar):
 		return b
 	}
 	return a

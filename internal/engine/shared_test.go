@@ -124,6 +124,16 @@ func TestAdoptSharedMerges(t *testing.T) {
 			c.OnTimer(ctx, day2) // this replica already saw the next day
 		}, false, false, ""},
 		{"nothing tripped", func(c *engine.Core) { c.OnBook(ctx, t0, book(t0, "50000", "50001")) }, nil, false, false, ""},
+		// An operator's resume on one replica reaches the others, unless
+		// the other side tripped again after it.
+		{"remote resume lifts an older local kill", func(c *engine.Core) { c.Kill(t0, "op"); c.Resume(t0.Add(2 * time.Second)) },
+			func(c *engine.Core) { c.Kill(t0.Add(time.Second), "op") }, false, false, ""},
+		{"local kill after the remote resume stays", func(c *engine.Core) { c.Kill(t0, "op"); c.Resume(t0.Add(time.Second)) },
+			func(c *engine.Core) { c.Kill(t0.Add(2*time.Second), "again") }, true, false, ""},
+		{"remote resume lifts an older local halt", func(c *engine.Core) { c.Halt(t0, "drift"); c.Resume(t0.Add(2 * time.Second)) },
+			func(c *engine.Core) { c.Halt(t0.Add(time.Second), "drift") }, false, false, ""},
+		{"local halt after the remote resume stays", func(c *engine.Core) { c.Halt(t0, "drift"); c.Resume(t0.Add(time.Second)) },
+			func(c *engine.Core) { c.Halt(t0.Add(2*time.Second), "new drift") }, false, false, "new drift"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -167,6 +167,9 @@ type BreakerState struct {
 	Tripped bool      `json:"tripped"`
 	Since   time.Time `json:"since,omitzero"`
 	Detail  string    `json:"detail,omitempty"`
+	// Resumed is when an operator last released it: replicas merging
+	// their states honour a release later than the other side's trip.
+	Resumed time.Time `json:"resumed,omitzero"`
 }
 
 // State is the gate's persistent state: breakers, the daily baseline,
@@ -181,6 +184,8 @@ type State struct {
 	Day            time.Time   `json:"day,omitzero"`
 	DayStartEquity fixed.Value `json:"dayStartEquity"`
 	PeakEquity     fixed.Value `json:"peakEquity"`
+	// PeakRebased is when a drawdown release re-based PeakEquity.
+	PeakRebased time.Time `json:"peakRebased,omitzero"`
 	// RecentOrders are the approval times inside the rate window.
 	RecentOrders []time.Time `json:"recentOrders,omitempty"`
 }
@@ -197,6 +202,7 @@ type Gate struct {
 	day            int64 // unix day number of DayStartEquity; -1 = unset
 	dayStartEquity fixed.Value
 	peakEquity     fixed.Value
+	peakRebased    time.Time
 	lastEquity     fixed.Value
 
 	// orders is a ring of approval times (unix nanos), capacity
@@ -224,15 +230,17 @@ func (g *Gate) Kill(now time.Time, reason string) {
 	}
 }
 
-// Resume releases the kill switch and the drawdown breaker, re-basing the
-// equity peak on the last equity seen so the old peak does not re-trip
-// it at once. The daily-loss breaker is not released: it clears at the
-// next UTC day, so a loss limit cannot be talked away the same day.
-func (g *Gate) Resume() {
-	g.breakers[BreakerKill] = BreakerState{}
+// Resume releases the kill switch and the drawdown breaker at now,
+// re-basing the equity peak on the last equity seen so the old peak does
+// not re-trip it at once. The daily-loss breaker is not released: it
+// clears at the next UTC day, so a loss limit cannot be talked away the
+// same day.
+func (g *Gate) Resume(now time.Time) {
+	g.breakers[BreakerKill] = BreakerState{Resumed: now}
 	if g.breakers[BreakerDrawdown].Tripped {
-		g.breakers[BreakerDrawdown] = BreakerState{}
+		g.breakers[BreakerDrawdown] = BreakerState{Resumed: now}
 		g.peakEquity = g.lastEquity
+		g.peakRebased = now
 	}
 }
 
@@ -508,6 +516,7 @@ func (g *Gate) Snapshot() State {
 		Drawdown:       g.breakers[BreakerDrawdown],
 		DayStartEquity: g.dayStartEquity,
 		PeakEquity:     g.peakEquity,
+		PeakRebased:    g.peakRebased,
 	}
 	if g.day >= 0 {
 		s.Day = time.Unix(g.day*86400, 0).UTC()
@@ -529,7 +538,7 @@ func (g *Gate) Restore(s State) {
 		g.day = unixDay(s.Day)
 	}
 	g.dayStartEquity = s.DayStartEquity
-	g.peakEquity = s.PeakEquity
+	g.peakEquity, g.peakRebased = s.PeakEquity, s.PeakRebased
 	g.lastEquity = s.PeakEquity
 	g.head, g.n = 0, 0
 	for _, t := range s.RecentOrders {

@@ -250,7 +250,7 @@ func TestResume(t *testing.T) {
 	if len(bs) != 3 || !bs[0].Tripped || bs[0].Detail != "maintenance" || bs[1].Tripped || !bs[2].Tripped || bs[2].Reason != ReasonDrawdown {
 		t.Fatalf("breakers %+v", bs)
 	}
-	g.Resume()
+	g.Resume(now)
 	if g.Tripped() {
 		t.Error("still tripped after resume")
 	}
