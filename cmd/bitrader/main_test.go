@@ -80,37 +80,66 @@ func TestRunLogsNoSecrets(t *testing.T) {
 	t.Setenv("API_KEY", testAPIKey)
 	t.Setenv("SECRET_KEY", testSecret)
 	t.Setenv("ADMIN_TOKEN", testToken)
-	port := freePort(t)
+	// A port freePort saw free can be taken by another test's listener
+	// before the bot binds it: then try another.
+	for attempt := 1; ; attempt++ {
+		out, errOut, stolen := runUntilServing(t, freePort(t))
+		if stolen && attempt < 3 {
+			continue
+		}
+		if stolen {
+			t.Fatalf("the metrics port was taken three times: %s", errOut)
+		}
+		if !strings.Contains(errOut, `"level":"DEBUG"`) {
+			t.Fatalf("expected debug JSON logs, got: %s", errOut)
+		}
+		assertNoSecrets(t, out+errOut)
+		return
+	}
+}
+
+// runUntilServing runs the bot with debug JSON logs on port until its own
+// "http serving" line and a /healthz answer, stops it and returns what it
+// printed; stolen reports that the port was taken before it could bind.
+func runUntilServing(t *testing.T, port int) (stdout, stderr string, stolen bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- execute(ctx, []string{"run", "--log-level", "debug", "--set", "system.logFormat=json",
 			"--set", "system.metricsPort=" + strconv.Itoa(port), "--set", "system.listenAddress=127.0.0.1",
-			"--set", "system.dataDir=" + t.TempDir()}, &stdout, &stderr)
+			"--set", "system.dataDir=" + t.TempDir()}, &out, &errOut)
 	}()
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	// Ask only once this process has logged its own listener (a /healthz
+	// answer from whoever took the port would end the run too early) and
+	// is trading with its keys, with debug lines out: the logs checked
+	// must cover the signed, logged-in part of a run.
+	addr := "127.0.0.1:" + strconv.Itoa(port)
 	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			break
+		if e := errOut.String(); strings.Contains(e, `"addr":"`+addr+`"`) &&
+			strings.Contains(e, "leading: submissions enabled") && strings.Contains(e, `"level":"DEBUG"`) {
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				break
+			}
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("run exited early with %d: %s", code, stderr.String())
+			if strings.Contains(errOut.String(), "address already in use") {
+				return out.String(), errOut.String(), true
+			}
+			t.Fatalf("run exited early with %d: %s", code, errOut.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	cancel()
 	if code := <-done; code != 0 {
-		t.Fatalf("run exit code %d: %s", code, stderr.String())
+		t.Fatalf("run exit code %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(stderr.String(), `"level":"DEBUG"`) {
-		t.Fatalf("expected debug JSON logs, got: %s", stderr.String())
-	}
-	assertNoSecrets(t, stdout.String()+stderr.String())
+	return out.String(), errOut.String(), false
 }
 
 func freePort(t *testing.T) int {
