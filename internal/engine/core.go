@@ -792,25 +792,6 @@ func (c *Core) cancel(ctx context.Context, clientID string) {
 	}
 }
 
-// reducing reports whether an intent only reduces the position: opposite
-// side, and no larger than the position less the resting orders on its
-// side (they close first). A ReduceOnly intent is capped by the exchange,
-// so the whole position counts.
-func reducing(in trading.Intent, st risk.AccountState) bool {
-	pos := st.Position
-	if in.Side == trading.Buy {
-		pos = -pos
-	}
-	if !in.ReduceOnly {
-		if in.Side == trading.Buy {
-			pos -= st.OpenBuyQty
-		} else {
-			pos -= st.OpenSellQty
-		}
-	}
-	return pos > 0 && in.Qty <= pos
-}
-
 func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	log := DecisionLog{Time: c.now, Symbol: in.Symbol, Side: in.Side.String(), Type: in.Type.String(),
 		Price: in.Price, Qty: in.Qty, ReduceOnly: in.ReduceOnly, Tag: in.Tag}
@@ -836,7 +817,7 @@ func (c *Core) submit(ctx context.Context, s *symbolState, in trading.Intent) {
 	// gate.
 	st := c.accountState(s)
 	halted := c.halt.Halted || c.stopping || c.fatal != nil
-	if halted && !reducing(in, st) {
+	if halted && in.Qty > risk.Reducible(in, st) {
 		why := c.halt.Reason
 		switch {
 		case c.fatal != nil:

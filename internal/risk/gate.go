@@ -302,6 +302,24 @@ func unixDay(t time.Time) int64 {
 	return d
 }
 
+// Reducible is how much of an intent only reduces the position: on the
+// opposite side, up to the position less the resting orders on the
+// intent's side (they close first; beyond what they leave, an order opens
+// new exposure if all fill). A ReduceOnly intent is capped by the
+// exchange, so the whole position counts.
+func Reducible(in trading.Intent, st AccountState) fixed.Value {
+	pos := st.Position.Mul(in.Side.Sign()) // in the order's direction: < 0 means the order reduces
+	reducible := max(-pos, 0)
+	if !in.ReduceOnly {
+		sameSide := st.OpenSellQty
+		if in.Side == trading.Buy {
+			sameSide = st.OpenBuyQty
+		}
+		reducible = max(reducible-sameSide, 0)
+	}
+	return reducible
+}
+
 // Check decides one intent. It first updates the breakers from
 // state.Equity (see Observe). Then, in order:
 //
@@ -333,18 +351,7 @@ func (g *Gate) Check(now time.Time, in trading.Intent, st AccountState) Decision
 	nowNs := now.UnixNano()
 	g.expireOrders(nowNs)
 
-	dir := in.Side.Sign()       // +1 buy, -1 sell
-	pos := st.Position.Mul(dir) // position in the order's direction: < 0 means the order reduces
-	reducible := max(-pos, 0)   // how much of the order only reduces
-	if !in.ReduceOnly {
-		// Resting orders on the same side close the position first: an
-		// order beyond what they leave would open new exposure if all fill.
-		sameSide := st.OpenSellQty
-		if in.Side == trading.Buy {
-			sameSide = st.OpenBuyQty
-		}
-		reducible = max(reducible-sameSide, 0)
-	}
+	reducible := Reducible(in, st)
 	if in.Qty <= reducible {
 		g.recordOrder(nowNs)
 		return Decision{Verdict: Approve, Qty: in.Qty, ReduceOnly: g.blocked(now, st)}
@@ -387,7 +394,7 @@ func (g *Gate) Check(now time.Time, in trading.Intent, st AccountState) Decision
 
 	// Worst-case position after the order, counting resting orders on the
 	// same side, in the order's direction.
-	base := pos
+	base := st.Position.Mul(in.Side.Sign())
 	if in.Side == trading.Buy {
 		base += st.OpenBuyQty
 	} else {
