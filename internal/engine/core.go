@@ -638,7 +638,7 @@ func (c *Core) equity() fixed.Value { return c.om.Equity() }
 // state when a breaker or the day changed.
 func (c *Core) observeEquity() {
 	eq := c.equity()
-	day := unixDay(c.now)
+	day := risk.UnixDay(c.now)
 	if c.obsValid && eq == c.obsEq && day == c.obsDay {
 		return
 	}
@@ -647,22 +647,12 @@ func (c *Core) observeEquity() {
 	c.obsDay, c.obsEq, c.obsValid = day, eq, true
 }
 
-// unixDay is the UTC day number of t (as the risk gate counts days).
-func unixDay(t time.Time) int64 {
-	s := t.Unix()
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
-	}
-	return d
-}
-
 func (c *Core) persistRisk() {
 	// The persisted key changes only with a breaker flag or the gate's day,
 	// which follows the days of the times it is given: a cheap key of the
 	// flags and the current day skips the Snapshot (it allocates) when
 	// neither moved since the last full look.
-	cheap := persistedKey{day: time.Unix(unixDay(c.now)*86400, 0).UTC()}
+	cheap := persistedKey{day: time.Unix(risk.UnixDay(c.now)*86400, 0).UTC()}
 	// A new equity peak is saved once it is 0.1% above the saved one: after
 	// a crash the drawdown breaker then measures from at most 0.1% below
 	// the true peak, at the cost of a write per 0.1% of new highs.

@@ -268,7 +268,7 @@ func (g *Gate) Breakers(dst []BreakerStatus) []BreakerStatus {
 // calls it on every equity change so breakers trip even when idle.
 func (g *Gate) Observe(now time.Time, equity fixed.Value) {
 	g.lastEquity = equity
-	day := unixDay(now)
+	day := UnixDay(now)
 	if day != g.day {
 		g.day = day
 		g.dayStartEquity = equity
@@ -293,7 +293,9 @@ func (g *Gate) Observe(now time.Time, equity fixed.Value) {
 	}
 }
 
-func unixDay(t time.Time) int64 {
+// UnixDay is the UTC day number of t: the days the daily-loss breaker
+// counts.
+func UnixDay(t time.Time) int64 {
 	s := t.Unix()
 	d := s / 86400
 	if s%86400 < 0 {
@@ -542,7 +544,7 @@ func (g *Gate) Restore(s State) {
 	g.breakers[BreakerDrawdown] = s.Drawdown
 	g.day = -1
 	if !s.Day.IsZero() {
-		g.day = unixDay(s.Day)
+		g.day = UnixDay(s.Day)
 	}
 	g.dayStartEquity = s.DayStartEquity
 	g.peakEquity, g.peakRebased = s.PeakEquity, s.PeakRebased
