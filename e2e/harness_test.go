@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/loopback"
 	"github.com/bitrader/bitrader/internal/sim"
 )
 
@@ -175,16 +175,6 @@ func (b *bot) logs() string {
 	return b.log.String()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // fastTrend trades every few seconds on the simulator's synthetic data.
 var fastTrend = []string{
 	"strategy.name=trend", "strategy.trend.interval=1s", "strategy.trend.fastPeriod=2",
@@ -193,7 +183,7 @@ var fastTrend = []string{
 
 func startBot(t *testing.T, x *exchange, dataDir string, sets ...string) *bot {
 	t.Helper()
-	port := freePort(t)
+	port := loopback.FreePort(t)
 	args := []string{"run",
 		"--set", "api.baseURL=" + x.srv.URL(), "--set", "api.wsURL=" + x.srv.PublicWSURL(),
 		"--set", "trading.dryRun=false", "--set", "system.dataDir=" + dataDir,

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bitrader/bitrader/internal/loopback"
 )
 
 const (
@@ -83,7 +84,7 @@ func TestRunLogsNoSecrets(t *testing.T) {
 	// A port freePort saw free can be taken by another test's listener
 	// before the bot binds it: then try another.
 	for attempt := 1; ; attempt++ {
-		out, errOut, stolen := runUntilServing(t, freePort(t))
+		out, errOut, stolen := runUntilServing(t, loopback.FreePort(t))
 		if stolen && attempt < 3 {
 			continue
 		}
@@ -140,16 +141,6 @@ func runUntilServing(t *testing.T, port int) (stdout, stderr string, stolen bool
 		t.Fatalf("run exit code %d: %s", code, errOut.String())
 	}
 	return out.String(), errOut.String(), false
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a running

@@ -23,6 +23,7 @@ import (
 
 	"github.com/bitrader/bitrader/internal/leader"
 	"github.com/bitrader/bitrader/internal/leader/leadertest"
+	"github.com/bitrader/bitrader/internal/loopback"
 	"github.com/bitrader/bitrader/internal/ordermanager"
 	"github.com/bitrader/bitrader/internal/sim"
 )
@@ -117,19 +118,9 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func (h *harness) start(id string) *bot {
 	t := h.t
-	port := freePort(t)
+	port := loopback.FreePort(t)
 	args := []string{"run",
 		"--set", "ha.enabled=true",
 		"--set", "ha.leaseName=bitrader",

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/bitrader/bitrader/internal/loopback"
 )
 
 // TestPrometheusScrapesRunningBot builds the real binary, runs
@@ -38,7 +40,7 @@ func TestPrometheusScrapesRunningBot(t *testing.T) {
 		t.Fatalf("go build ./cmd/bitrader: %v\n%s", err, out)
 	}
 
-	botPort, promPort := freePort(t), freePort(t)
+	botPort, promPort := loopback.FreePort(t), loopback.FreePort(t)
 	bot := exec.CommandContext(ctx, bin, "run")
 	bot.Dir = dir // no ./config.yaml: the embedded development config
 	bot.Env = append(os.Environ(),
@@ -138,16 +140,6 @@ scrape_configs:
 			t.Errorf("%s never > 0: %v", expr, err)
 		}
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func mustAbs(t *testing.T, p string) string {
