@@ -296,6 +296,9 @@ func (v *Venue) PushTranslator(ctx context.Context, cfg PushConfig) func(*bituni
 		log = slog.New(slog.DiscardHandler)
 	}
 	return func(o *bitunix.Order) ordermanager.Report {
+		if _, known := pushFill(o); known {
+			return Report(o) // most pushes: no lookup, no deadline to set up
+		}
 		lctx, cancel := context.WithTimeout(ctx, cfg.LookupTimeout)
 		defer cancel()
 		r, err := v.PushReport(lctx, o)
