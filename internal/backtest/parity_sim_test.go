@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,7 +25,6 @@ import (
 	"github.com/bitrader/bitrader/internal/journal"
 	"github.com/bitrader/bitrader/internal/leader"
 	"github.com/bitrader/bitrader/internal/market"
-	"github.com/bitrader/bitrader/internal/marketdata"
 	"github.com/bitrader/bitrader/internal/ordermanager"
 	"github.com/bitrader/bitrader/internal/sim"
 	"github.com/bitrader/bitrader/internal/strategy"
@@ -98,7 +96,7 @@ func paritySession(t *testing.T, steps []parityStep) {
 	dir := t.TempDir()
 	trades := parityTrades(300)
 	src := filepath.Join(dir, paritySymbol+"-trades.csv")
-	writeTrades(t, src, trades)
+	backtest.WriteTradesCSV(t, src, trades)
 
 	live := runLive(t, cfg, src, trades, steps)
 	if len(live.received) != len(trades) {
@@ -112,7 +110,7 @@ func paritySession(t *testing.T, steps []parityStep) {
 		}
 	}
 	recorded := filepath.Join(dir, "recorded", paritySymbol+"-trades.csv")
-	writeTrades(t, recorded, live.received)
+	backtest.WriteTradesCSV(t, recorded, live.received)
 
 	rep, err := backtest.Run(context.Background(), backtest.Options{Config: cfg, Strategy: scripted(trades, steps), Data: recorded})
 	if err != nil {
@@ -175,27 +173,6 @@ func parityTrades(n int) []trading.Trade {
 			Side: side, Time: parityStart.Add(time.Duration(i) * 1300 * time.Millisecond)}
 	}
 	return out
-}
-
-func writeTrades(t *testing.T, path string, trades []trading.Trade) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := marketdata.NewTradeWriter(f)
-	for _, tr := range trades {
-		if err := w.Write(tr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func scripted(trades []trading.Trade, steps []parityStep) *strategy.Scripted {

@@ -34,20 +34,7 @@ func TestParityRecordedSession(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "BTCUSDT-trades.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := marketdata.NewTradeWriter(f)
-	for _, tr := range trades {
-		if err := w.Write(tr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeTradesCSV(t, path, trades)
 	t0 := trades[0].Time
 	steps := func() strategy.Strategy {
 		var s []strategy.Step
@@ -80,5 +67,27 @@ func TestParityRecordedSession(t *testing.T) {
 	if live.FinalEquity != replay.FinalEquity || live.RealizedPnL != replay.RealizedPnL || live.Fees != replay.Fees {
 		t.Errorf("pnl differs: live %s/%s/%s replay %s/%s/%s", live.FinalEquity, live.RealizedPnL, live.Fees,
 			replay.FinalEquity, replay.RealizedPnL, replay.Fees)
+	}
+}
+
+// writeTradesCSV writes trades as a trades CSV at path (directories made).
+func writeTradesCSV(t *testing.T, path string, trades []trading.Trade) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := marketdata.NewTradeWriter(f)
+	for _, tr := range trades {
+		if err := w.Write(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
 	}
 }
