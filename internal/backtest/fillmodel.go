@@ -64,6 +64,26 @@ func klinePath(k trading.Kline) [4]fixed.Value {
 	return [4]fixed.Value{k.Open, a, b, k.Close}
 }
 
+// printShape is how a kline becomes prints in both models: its interval
+// (a minute if unknown) and each print's quantity, a quarter of the
+// volume, at least one lot.
+func (r *runner) printShape(k trading.Kline) (time.Duration, fixed.Value) {
+	iv := k.Interval
+	if iv <= 0 {
+		iv = time.Minute
+	}
+	return iv, r.spec.RoundQty(k.Volume.DivInt(4)).Max(r.spec.LotStep())
+}
+
+// printSide is the aggressor of a print at p after one at prev: a sell
+// when the price fell, else a buy.
+func printSide(p, prev fixed.Value) trading.Side {
+	if p < prev {
+		return trading.Sell
+	}
+	return trading.Buy
+}
+
 // hasOrders reports whether an order is open or queued: only then do
 // books and prints matter to the matching engine.
 func (r *runner) hasOrders() bool {
@@ -86,11 +106,7 @@ func (r *runner) buildLazyBook() *trading.Book {
 
 // klineCandle replays one kline under FillCandle.
 func (r *runner) klineCandle(k trading.Kline) {
-	iv := k.Interval
-	if iv <= 0 {
-		iv = time.Minute
-	}
-	qty := r.spec.RoundQty(k.Volume.DivInt(4)).Max(r.spec.LotStep())
+	iv, qty := r.printShape(k)
 	path := klinePath(k)
 	t := k.OpenTime
 	// The open: the book (an order decided below meets it; the venue takes
@@ -118,10 +134,7 @@ func (r *runner) klineCandle(k trading.Kline) {
 	for i := 1; i < 4 && (orders || position); i++ {
 		p := path[i]
 		t = k.OpenTime.Add(iv * time.Duration(i) / 4)
-		side := trading.Buy
-		if p < prev {
-			side = trading.Sell
-		}
+		side := printSide(p, prev)
 		prev = p
 		r.pre(t)
 		r.lazy = lazyBook{t: t, price: p, qty: qty.MulInt(20)}

@@ -373,20 +373,13 @@ func (r *runner) setBook(t time.Time, bidTop, askTop, qty fixed.Value, grow bool
 // candle reaches the strategy when the next kline's first print closes it
 // and the strategy's orders meet that print's book.
 func (r *runner) kline(k trading.Kline) {
-	iv := k.Interval
-	if iv <= 0 {
-		iv = time.Minute
-	}
-	qty := r.spec.RoundQty(k.Volume.DivInt(4)).Max(r.spec.LotStep())
+	iv, qty := r.printShape(k)
 	prices := klinePath(k)
 	prev := k.Open
 	var t time.Time
 	for i, p := range prices {
 		t = k.OpenTime.Add(iv * time.Duration(i) / 4)
-		side := trading.Buy
-		if p < prev {
-			side = trading.Sell
-		}
+		side := printSide(p, prev)
 		prev = p
 		r.pre(t)
 		r.setBook(t, p, p+r.spec.Tick(), qty.MulInt(20), false)
