@@ -160,6 +160,27 @@ func (f *fakeFeed) Run(ctx context.Context) error {
 }
 func (f *fakeFeed) Subscribe(context.Context, ...bitunix.Subscription) error { return nil }
 
+// attach is a RunnerConfig.NewPublic: the Runner's handler is kept for push.
+func (f *fakeFeed) attach(h func(*bitunix.PublicEvent)) engine.PublicFeed {
+	f.mu.Lock()
+	f.h = h
+	f.mu.Unlock()
+	return f
+}
+
+// push hands ev to the Runner as its public stream would, once attached.
+func (f *fakeFeed) push(t *testing.T, ev *bitunix.PublicEvent) {
+	t.Helper()
+	var h func(*bitunix.PublicEvent)
+	waitFor(t, "the public stream", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		h = f.h
+		return h != nil
+	})
+	h(ev)
+}
+
 // atomicClock is a settable wall clock for the Runner.
 type atomicClock struct{ ns atomic.Int64 }
 
@@ -208,12 +229,7 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 		Core: c, Symbols: []string{sym}, TimerInterval: time.Millisecond, ReconcileInterval: time.Hour,
 		Clock:     clk.Now,
 		BeginTerm: func(context.Context) error { began.Add(1); return nil },
-		NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed {
-			feed.mu.Lock()
-			feed.h = h
-			feed.mu.Unlock()
-			return feed
-		},
+		NewPublic: feed.attach,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -226,11 +242,8 @@ func TestRunnerLeadReconcilesBeforeSubmitting(t *testing.T) {
 
 	send := func() {
 		clk.Add(time.Millisecond)
-		feed.mu.Lock()
-		h := feed.h
-		feed.mu.Unlock()
 		n := len(statusOf(t, r).Decisions)
-		h(&bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(clk.Now(), "50000", "50001")})
+		feed.push(t, &bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(clk.Now(), "50000", "50001")})
 		// The quoter decides on every book. A status round trip alone does
 		// not prove the book was processed: the loop may take the status
 		// request before the market event.
@@ -291,7 +304,7 @@ func TestRunnerLeadBeginTermError(t *testing.T) {
 	r, err := engine.NewRunner(engine.RunnerConfig{
 		Core: c, Symbols: []string{sym}, TimerInterval: time.Millisecond,
 		BeginTerm: func(context.Context) error { return errors.New("leverage refused") },
-		NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed { feed.h = h; return feed },
+		NewPublic: feed.attach,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -69,12 +69,7 @@ func TestRunnerBooksFundingFromPositionPushes(t *testing.T) {
 		pub, priv := &fakeFeed{}, &privFeed{}
 		r, err := engine.NewRunner(engine.RunnerConfig{
 			Core: c, Symbols: []string{sym}, TimerInterval: time.Hour, ReconcileInterval: time.Hour, Clock: clk.Now,
-			NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed {
-				pub.mu.Lock()
-				pub.h = h
-				pub.mu.Unlock()
-				return pub
-			},
+			NewPublic: pub.attach,
 			NewPrivate: func(h func(*bitunix.PrivateEvent)) engine.PrivateFeed {
 				priv.mu.Lock()
 				priv.h = h

@@ -52,30 +52,12 @@ func newLeadingRunner(t *testing.T, cancelOnShutdown bool) *leadingRunner {
 	lr.r, err = engine.NewRunner(engine.RunnerConfig{
 		Core: c, Symbols: []string{sym}, TimerInterval: time.Millisecond, ReconcileInterval: time.Hour,
 		CancelOnShutdown: cancelOnShutdown, Clock: lr.clk.Now,
-		NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed {
-			lr.feed.mu.Lock()
-			lr.feed.h = h
-			lr.feed.mu.Unlock()
-			return lr.feed
-		},
+		NewPublic: lr.feed.attach,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return lr
-}
-
-func (lr *leadingRunner) push(t *testing.T, ev *bitunix.PublicEvent) {
-	t.Helper()
-	waitFor(t, "the public stream", func() bool {
-		lr.feed.mu.Lock()
-		defer lr.feed.mu.Unlock()
-		return lr.feed.h != nil
-	})
-	lr.feed.mu.Lock()
-	h := lr.feed.h
-	lr.feed.mu.Unlock()
-	h(ev)
 }
 
 // On SIGTERM (the context ends) the Runner stops entries, cancels what it
@@ -88,7 +70,7 @@ func TestRunnerShutdownCancelsReconcilesAndFlushes(t *testing.T) {
 	go func() { done <- lr.r.Run(ctx) }()
 	waitFor(t, "ready", func() bool { return lr.r.Ready() == nil })
 	lr.clk.Add(time.Millisecond)
-	lr.push(t, &bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(lr.clk.Now(), "50000", "50001")})
+	lr.feed.push(t, &bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(lr.clk.Now(), "50000", "50001")})
 	waitFor(t, "the quoter's order to rest", func() bool { return len(statusOf(t, lr.r).Orders.OpenOrders) == 1 })
 	lists := lr.v.lists.Load()
 
@@ -130,6 +112,6 @@ func TestRunnerReconnectReconciles(t *testing.T) {
 	defer func() { stop(); wg.Wait() }()
 	waitFor(t, "ready", func() bool { return lr.r.Ready() == nil })
 	lists := lr.v.lists.Load()
-	lr.push(t, &bitunix.PublicEvent{Kind: bitunix.KindReconnected})
+	lr.feed.push(t, &bitunix.PublicEvent{Kind: bitunix.KindReconnected})
 	waitFor(t, "a reconciliation after the reconnect", func() bool { return lr.v.lists.Load() > lists })
 }

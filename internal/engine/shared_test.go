@@ -227,12 +227,7 @@ func TestRunnerAdoptsSharedStateBeforeFirstOrder(t *testing.T) {
 					}
 					return b.core.AdoptShared(inherited) // engine goroutine
 				},
-				NewPublic: func(h func(*bitunix.PublicEvent)) engine.PublicFeed {
-					feed.mu.Lock()
-					feed.h = h
-					feed.mu.Unlock()
-					return feed
-				},
+				NewPublic: feed.attach,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -248,11 +243,8 @@ func TestRunnerAdoptsSharedStateBeforeFirstOrder(t *testing.T) {
 			go func() { defer wg.Done(); _ = r.Lead(term, 7) }()
 			waitFor(t, "leading", func() bool { return statusOf(t, r).Leading })
 
-			feed.mu.Lock()
-			h := feed.h
-			feed.mu.Unlock()
 			clk.Add(time.Millisecond)
-			h(&bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(clk.Now(), "50000", "50001")})
+			feed.push(t, &bitunix.PublicEvent{Kind: bitunix.KindDepth, Symbol: sym, Book: *book(clk.Now(), "50000", "50001")})
 			waitFor(t, "the first decision", func() bool { return len(statusOf(t, r).Decisions) > 0 })
 			st := statusOf(t, r)
 			d := st.Decisions[0]
