@@ -169,3 +169,20 @@ func TestRateLimitAndErrorInjectionNoDuplicateNoOrphan(t *testing.T) {
 	b.stop(15 * time.Second)
 	x.assertNoDuplicates()
 }
+
+// Dry run: with public market data and no account keys the bot trades on
+// its paper venue (the matching engine against the exchange's book and
+// trades) and the exchange never sees an order.
+func TestDryRunWithoutKeysTradesOnPaper(t *testing.T) {
+	t.Parallel()
+	x := startExchange(t)
+	b := launchBot(t, x, t.TempDir(), nil, "trading.dryRun=true")
+	waitFor(t, 60*time.Second, "a paper position", func() bool {
+		st, ok := b.status()
+		return ok && st.position() != 0
+	})
+	b.stop(15 * time.Second)
+	if n := len(x.orders()); n != 0 {
+		t.Fatalf("a dry run sent %d orders to the exchange", n)
+	}
+}

@@ -183,6 +183,13 @@ var fastTrend = []string{
 
 func startBot(t *testing.T, x *exchange, dataDir string, sets ...string) *bot {
 	t.Helper()
+	return launchBot(t, x, dataDir, []string{"API_KEY=" + x.acct.APIKey, "SECRET_KEY=" + x.acct.Secret}, sets...)
+}
+
+// launchBot is startBot with the account keys given as environment entries
+// (none for a dry run, which needs only public data).
+func launchBot(t *testing.T, x *exchange, dataDir string, keys []string, sets ...string) *bot {
+	t.Helper()
 	port := loopback.FreePort(t)
 	args := []string{"run",
 		"--set", "api.baseURL=" + x.srv.URL(), "--set", "api.wsURL=" + x.srv.PublicWSURL(),
@@ -195,7 +202,7 @@ func startBot(t *testing.T, x *exchange, dataDir string, sets ...string) *bot {
 	}
 	b := &bot{t: t, url: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan error, 1), dir: dataDir, x: x}
 	b.cmd = exec.Command(binary, args...)
-	b.cmd.Env = append(os.Environ(), "API_KEY="+x.acct.APIKey, "SECRET_KEY="+x.acct.Secret, "ADMIN_TOKEN=e2e-token")
+	b.cmd.Env = append(append(os.Environ(), keys...), "ADMIN_TOKEN=e2e-token")
 	b.cmd.Stdout, b.cmd.Stderr = b, b
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
