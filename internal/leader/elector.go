@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	coordinationv1 "k8s.io/api/coordination/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
-	coordclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
-	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/klog/v2"
 )
 
@@ -65,10 +62,15 @@ const SharedStateAnnotation = "bitrader.io/shared-state"
 // well under 2 KiB). A larger snapshot is not published.
 const MaxSharedState = 64 << 10
 
+// jitterFactor spreads a standby's acquire attempts over RetryPeriod to
+// (1+jitterFactor) x RetryPeriod, as client-go's leader election does, so
+// that standbys started together do not write the lease in lock step.
+const jitterFactor = 1.2
+
 // Elector is a Leader backed by a coordination.k8s.io/v1 Lease.
 type Elector struct {
 	cfg    Config
-	leases coordclient.LeasesGetter
+	leases Leases
 	clock  Clock
 	obs    Observer
 	log    *slog.Logger
@@ -90,7 +92,7 @@ type Elector struct {
 }
 
 // NewElector validates cfg and returns an Elector using the given client.
-func NewElector(cfg Config, leases coordclient.LeasesGetter) (*Elector, error) {
+func NewElector(cfg Config, leases Leases) (*Elector, error) {
 	switch {
 	case leases == nil:
 		return nil, errors.New("leader: a Kubernetes client is required")
@@ -108,8 +110,8 @@ func NewElector(cfg Config, leases coordclient.LeasesGetter) (*Elector, error) {
 	if cfg.RenewDeadline >= cfg.LeaseDuration {
 		return nil, fmt.Errorf("leader: renew deadline %s must be shorter than the lease duration %s", cfg.RenewDeadline, cfg.LeaseDuration)
 	}
-	if cfg.RenewDeadline <= time.Duration(leaderelection.JitterFactor*float64(cfg.RetryPeriod)) {
-		return nil, fmt.Errorf("leader: renew deadline %s must exceed %.1f x retry period %s", cfg.RenewDeadline, leaderelection.JitterFactor, cfg.RetryPeriod)
+	if cfg.RenewDeadline <= time.Duration(jitterFactor*float64(cfg.RetryPeriod)) {
+		return nil, fmt.Errorf("leader: renew deadline %s must exceed %.1f x retry period %s", cfg.RenewDeadline, jitterFactor, cfg.RetryPeriod)
 	}
 	e := &Elector{cfg: cfg, leases: leases, clock: cfg.Clock, obs: cfg.Observer, log: cfg.Logger, window: fenceWindow(cfg)}
 	if e.clock == nil {
@@ -127,7 +129,7 @@ func NewElector(cfg Config, leases coordclient.LeasesGetter) (*Elector, error) {
 
 // fenceWindow is how long after the start of its last successful renewal
 // the leader may still submit: one retry period less than the renew
-// deadline. client-go gives the term up (and the lease is released) at the
+// deadline. keepRenewing gives the term up (and the lease is released) at the
 // renew deadline, so the fence must already be shut then, with a margin for
 // a leader goroutine that is descheduled between two checks.
 func fenceWindow(cfg Config) time.Duration {
@@ -239,7 +241,7 @@ func (e *Elector) sharedToPublish(epoch uint64) (state string, ok bool) {
 // graceful stop hands over at once. If lead returns before the term ends,
 // the term is ended and released; a non-nil error from lead is returned.
 func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, epoch uint64) error) error {
-	// client-go logs through klog; route it to our logger via the context.
+	// client-go's REST client logs through klog; route it to our logger.
 	ctx = klog.NewContext(ctx, logr.FromSlogHandler(e.log.Handler()))
 	for ctx.Err() == nil {
 		if err := e.campaign(ctx, lead); err != nil {
@@ -249,80 +251,106 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, epoch 
 	return nil
 }
 
-// campaign runs one client-go LeaderElector: acquire, lead, lose or stop,
-// release. A fresh elector per campaign keeps no stale observed record.
+// campaign is one term's life: acquire (until ctx ends), lead while
+// renewing, then release. A fresh lock per campaign keeps no stale
+// observation of the lease.
 func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, epoch uint64) error) error {
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	lock := &epochLock{e: e, onLost: cancelRun}
-
-	var (
-		startedMu sync.Mutex
-		started   bool
-		leadErr   error
-		leadDone  = make(chan struct{})
-	)
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock:          lock,
-		Name:          e.cfg.LeaseName,
-		LeaseDuration: e.cfg.LeaseDuration,
-		RenewDeadline: e.cfg.RenewDeadline,
-		RetryPeriod:   e.cfg.RetryPeriod,
-		// We release ourselves, after lead has returned and only if the
-		// lease is unchanged since our last write (client-go's release
-		// re-reads the lease first and could clear a successor's hold).
-		ReleaseOnCancel: false,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(leaderCtx context.Context) {
-				defer close(leadDone)
-				startedMu.Lock()
-				started = true
-				startedMu.Unlock()
-				epoch := e.startTerm(leaderCtx)
-				err := lead(leaderCtx, epoch)
-				if err != nil {
-					leadErr = fmt.Errorf("leader term %d: %w", epoch, err)
-				}
-				cancelRun() // lead returned: end the term either way
-			},
-			OnStoppedLeading: func() {},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("leader: %w", err)
-	}
-
-	// A standby watches the lease so it can take over the moment the
-	// leader releases it, instead of at its next retry.
-	watchCtx, stopWatch := context.WithCancel(runCtx)
-	defer stopWatch()
-	go e.watchRelease(watchCtx, func() {
-		startedMu.Lock()
-		defer startedMu.Unlock()
-		if !started {
-			cancelRun() // restart the campaign: a new elector tries at once
-		}
-	})
-
-	le.Run(runCtx)
-	stopWatch()
-
-	startedMu.Lock()
-	wasStarted := started
-	startedMu.Unlock()
-	if !wasStarted {
+	termCtx, endTerm := context.WithCancel(ctx)
+	defer endTerm()
+	lock := &epochLock{e: e, onLost: endTerm}
+	if !e.acquire(ctx, lock) {
 		return nil
 	}
-	<-leadDone
-	e.endTerm(lock.termEpoch)
+	epoch := e.startTerm(termCtx)
+	leadErr := make(chan error, 1)
+	go func() {
+		err := lead(termCtx, epoch)
+		endTerm() // lead returned: end the term either way
+		leadErr <- err
+	}()
+	e.keepRenewing(termCtx, lock)
+	endTerm()
+	err := <-leadErr
+	e.endTerm(epoch)
+	// We release ourselves, after lead has returned and only if the lease
+	// is unchanged since our last write.
 	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
 	defer cancel()
-	if err := lock.release(relCtx); err != nil {
-		e.log.Warn("lease not released; a standby takes over when it expires", "epoch", lock.termEpoch, "err", err)
+	if rerr := lock.release(relCtx); rerr != nil {
+		e.log.Warn("lease not released; a standby takes over when it expires", "epoch", epoch, "err", rerr)
 	} else {
-		e.log.Info("lease released", "epoch", lock.termEpoch)
+		e.log.Info("lease released", "epoch", epoch)
 	}
-	return leadErr
+	if err != nil {
+		return fmt.Errorf("leader term %d: %w", epoch, err)
+	}
+	return nil
+}
+
+// acquire tries to take the lease every RetryPeriod (jittered) and at
+// once when a watch sees it released, until it holds it (true) or ctx
+// ends (false).
+func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	released := make(chan struct{}, 1)
+	go e.watchRelease(watchCtx, func() {
+		select {
+		case released <- struct{}{}:
+		default:
+		}
+	})
+	for {
+		ok, err := lock.tryAcquire(ctx)
+		switch {
+		case ok && err == nil:
+			return true
+		case err != nil && ctx.Err() == nil:
+			e.log.Debug("lease not acquired", "err", err)
+		}
+		wait := e.cfg.RetryPeriod + rand.N(time.Duration(jitterFactor*float64(e.cfg.RetryPeriod)))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-released:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// keepRenewing renews the lease every RetryPeriod until termCtx ends, and
+// ends the term itself when no renewal has succeeded for RenewDeadline
+// (the fence shut one RetryPeriod before that).
+func (e *Elector) keepRenewing(termCtx context.Context, lock *epochLock) {
+	last := time.Now() // start of the last successful write
+	t := time.NewTimer(e.cfg.RetryPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-termCtx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		attemptCtx, cancel := context.WithDeadline(termCtx, last.Add(e.cfg.RenewDeadline))
+		err := lock.renew(attemptCtx)
+		cancel()
+		switch {
+		case termCtx.Err() != nil:
+			return
+		case err == nil:
+			last = start
+		case time.Since(last) >= e.cfg.RenewDeadline:
+			e.log.Warn("lease not renewed within the renew deadline: stepping down", "epoch", lock.termEpoch, "err", err)
+			return
+		default:
+			e.log.Debug("lease renewal failed; retrying", "epoch", lock.termEpoch, "err", err)
+		}
+		t.Reset(e.cfg.RetryPeriod)
+	}
 }
 
 // startTerm opens the fence for the epoch the lock just acquired and
@@ -376,9 +404,8 @@ func (e *Elector) observedHolder(h string) {
 // holder, or deleted. The initial state is ignored: the campaign's first
 // attempt already sees it.
 func (e *Elector) watchRelease(ctx context.Context, onRelease func()) {
-	sel := fields.OneTermEqualSelector("metadata.name", e.cfg.LeaseName).String()
 	for ctx.Err() == nil {
-		w, err := e.leases.Leases(e.cfg.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel})
+		w, err := e.leases.Watch(ctx, e.cfg.LeaseName)
 		if err != nil {
 			e.log.Debug("lease watch failed", "err", err)
 			select {

@@ -14,7 +14,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	coordclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/bitrader/bitrader/internal/config"
@@ -101,6 +103,31 @@ func newFakeClientset(objs ...runtime.Object) (*fake.Clientset, *atomic.Bool) {
 		return false, nil, nil
 	})
 	return cs, &broken
+}
+
+// typedLeases adapts a clientset's typed lease client to Leases, so the
+// unit tests can use client-go's fake clientset (the real API server
+// tests exercise NewLeases).
+type typedLeases struct{ c coordclient.LeaseInterface }
+
+func leasesOf(cs *fake.Clientset) Leases {
+	return typedLeases{cs.CoordinationV1().Leases("trading")}
+}
+
+func (l typedLeases) Get(ctx context.Context, name string) (*coordinationv1.Lease, error) {
+	return l.c.Get(ctx, name, metav1.GetOptions{})
+}
+
+func (l typedLeases) Create(ctx context.Context, lease *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	return l.c.Create(ctx, lease, metav1.CreateOptions{})
+}
+
+func (l typedLeases) Update(ctx context.Context, lease *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	return l.c.Update(ctx, lease, metav1.UpdateOptions{})
+}
+
+func (l typedLeases) Watch(ctx context.Context, name string) (watch.Interface, error) {
+	return l.c.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
 }
 
 func testConfig(id string) Config {
@@ -218,7 +245,7 @@ func TestNewElectorValidates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig("a")
 			tt.mod(&cfg)
-			_, err := NewElector(cfg, cs.CoordinationV1())
+			_, err := NewElector(cfg, leasesOf(cs))
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
@@ -277,7 +304,7 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	obs := &recObserver{}
 	cfg := testConfig("a")
 	cfg.Observer = obs
-	e, err := NewElector(cfg, cs.CoordinationV1())
+	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +316,10 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	if l.Annotations[EpochAnnotation] != "42" || *l.Spec.HolderIdentity != "a" {
 		t.Fatalf("lease annotation %q holder %q", l.Annotations[EpochAnnotation], *l.Spec.HolderIdentity)
 	}
+	if got := ptrValue(l.Spec.LeaseTransitions); got != 1 || !l.Spec.AcquireTime.Equal(l.Spec.RenewTime) || *l.Spec.LeaseDurationSeconds != 3 {
+		t.Fatalf("acquired lease spec: transitions %d acquire %v renew %v duration %d", got, l.Spec.AcquireTime, l.Spec.RenewTime, *l.Spec.LeaseDurationSeconds)
+	}
+	acquired := l.Spec.AcquireTime
 	if !e.Allowed(42) || e.Allowed(41) || e.Allowed(43) || e.Allowed(0) {
 		t.Errorf("fence: 42=%v 41=%v 43=%v 0=%v", e.Allowed(42), e.Allowed(41), e.Allowed(43), e.Allowed(0))
 	}
@@ -298,8 +329,12 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	// Renewals keep the epoch.
 	rv := l.ResourceVersion
 	eventually(t, 3*time.Second, "a renewal", func() bool { return getLease(t, cs).ResourceVersion != rv })
-	if got := getLease(t, cs).Annotations[EpochAnnotation]; got != "42" {
+	renewed := getLease(t, cs)
+	if got := renewed.Annotations[EpochAnnotation]; got != "42" {
 		t.Fatalf("renewal changed epoch to %q", got)
+	}
+	if !renewed.Spec.AcquireTime.Equal(acquired) || ptrValue(renewed.Spec.LeaseTransitions) != 1 || !renewed.Spec.RenewTime.After(acquired.Time) {
+		t.Fatalf("renewal: acquire %v (was %v) transitions %d renew %v", renewed.Spec.AcquireTime, acquired, ptrValue(renewed.Spec.LeaseTransitions), renewed.Spec.RenewTime)
 	}
 	r.cancel()
 	recvEpoch(t, r.ended, 5*time.Second, "term end")
@@ -308,7 +343,7 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 
 func TestCreatesLeaseWithEpochOne(t *testing.T) {
 	cs, _ := newFakeClientset()
-	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +360,7 @@ func TestBadEpochAnnotationNeverLeads(t *testing.T) {
 	cs, _ := newFakeClientset(&coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "x7"}},
 	})
-	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +384,7 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 	clk := newFakeClock()
 	cfg := testConfig("a")
 	cfg.Clock = clk
-	e, err := NewElector(cfg, cs.CoordinationV1())
+	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +416,7 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 // (conflict), not at the renew deadline; and a later term has a new epoch.
 func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
 	cs, _ := newFakeClientset()
-	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +453,7 @@ func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
 // cleared) with the epoch kept for the successor to increment.
 func TestGracefulStopReleasesAfterLeadReturns(t *testing.T) {
 	cs, _ := newFakeClientset()
-	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +497,7 @@ func TestGracefulStopReleasesAfterLeadReturns(t *testing.T) {
 // A lead function that fails ends the term, releases, and Run returns its error.
 func TestLeadErrorIsReturned(t *testing.T) {
 	cs, _ := newFakeClientset()
-	e, err := NewElector(testConfig("a"), cs.CoordinationV1())
+	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}

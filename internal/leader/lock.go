@@ -2,19 +2,19 @@ package leader
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	rl "k8s.io/client-go/tools/leaderelection/resourcelock"
 )
 
-// epochLock is client-go's LeaseLock plus the fencing epoch. One lock
-// serves one campaign; client-go calls it from a single goroutine.
+// epochLock reads and writes the Lease for one campaign: client-go's
+// LeaseLock and LeaderElector.tryAcquireOrRenew, plus the fencing epoch.
+// One lock serves one campaign, from a single goroutine.
 //
 // Every write is an Update carrying the resourceVersion last read or
 // written, so it succeeds only if nobody else wrote the lease in between:
@@ -27,46 +27,108 @@ type epochLock struct {
 	lease     *coordinationv1.Lease // last read or written
 	termEpoch uint64                // epoch this campaign acquired; 0 before
 	written   bool                  // lease holds our last successful write
+
+	// When this campaign first saw the lease's current version, by the
+	// local clock: a holder's lease expires LeaseDurationSeconds after we
+	// saw its last renewal, not after the renewTime its clock wrote.
+	observedVersion string
+	observedAt      time.Time
 }
 
-var _ rl.Interface = (*epochLock)(nil)
-
-func (l *epochLock) client() interface {
-	Get(ctx context.Context, name string, opts metav1.GetOptions) (*coordinationv1.Lease, error)
-	Create(ctx context.Context, lease *coordinationv1.Lease, opts metav1.CreateOptions) (*coordinationv1.Lease, error)
-	Update(ctx context.Context, lease *coordinationv1.Lease, opts metav1.UpdateOptions) (*coordinationv1.Lease, error)
-} {
-	return l.e.leases.Leases(l.e.cfg.Namespace)
-}
-
-// Get reads the lease. A term that sees another holder or another epoch
-// has lost the lease, whatever its renew loop still thinks.
-func (l *epochLock) Get(ctx context.Context) (*rl.LeaderElectionRecord, []byte, error) {
-	lease, err := l.client().Get(ctx, l.e.cfg.LeaseName, metav1.GetOptions{})
+// tryAcquire makes one attempt to take the lease (create it, or take it
+// over once its holder's lease has expired or been released). It reports
+// whether this campaign now holds it.
+func (l *epochLock) tryAcquire(ctx context.Context) (bool, error) {
+	lease, err := l.get(ctx)
+	if apierrors.IsNotFound(err) {
+		return true, l.create(ctx)
+	}
 	if err != nil {
-		return nil, nil, err
+		return false, err
+	}
+	now := time.Now()
+	if lease.ResourceVersion != l.observedVersion {
+		l.observedVersion, l.observedAt = lease.ResourceVersion, now
+	}
+	holder := ptrValue(lease.Spec.HolderIdentity)
+	expires := l.observedAt.Add(time.Duration(ptrValue(lease.Spec.LeaseDurationSeconds)) * time.Second)
+	if holder != "" && holder != l.Identity() && now.Before(expires) {
+		return false, nil
+	}
+	return true, l.update(ctx)
+}
+
+// renew writes the lease again during a term. After a write whose outcome
+// is unknown it reads the lease first (which ends the term if someone else
+// holds it), as client-go falls back from its optimistic update.
+func (l *epochLock) renew(ctx context.Context) error {
+	if !l.written {
+		if _, err := l.get(ctx); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return l.update(ctx)
+}
+
+// get reads the lease. A term that sees another holder or another epoch
+// has lost the lease, whatever its renew loop still thinks.
+func (l *epochLock) get(ctx context.Context) (*coordinationv1.Lease, error) {
+	lease, err := l.e.leases.Get(ctx, l.e.cfg.LeaseName)
+	if err != nil {
+		return nil, err
 	}
 	l.lease = lease
 	l.written = false
-	rec := rl.LeaseSpecToLeaderElectionRecord(&lease.Spec)
-	l.e.observedHolder(rec.HolderIdentity)
+	holder := ptrValue(lease.Spec.HolderIdentity)
+	l.e.observedHolder(holder)
 	if l.termEpoch != 0 {
 		epoch, perr := leaseEpoch(lease)
-		if rec.HolderIdentity != l.Identity() || perr != nil || epoch != l.termEpoch {
-			l.e.log.Warn("lease taken over", "epoch", l.termEpoch, "holder", rec.HolderIdentity, "leaseEpoch", epoch)
+		if holder != l.Identity() || perr != nil || epoch != l.termEpoch {
+			l.e.log.Warn("lease taken over", "epoch", l.termEpoch, "holder", holder, "leaseEpoch", epoch)
 			l.e.endTerm(l.termEpoch)
 			l.onLost()
 		}
 	}
-	raw, err := json.Marshal(*rec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode lease record: %w", err)
-	}
-	return rec, raw, nil
+	return lease, nil
 }
 
-// Create makes the lease with epoch 1 (the lease did not exist).
-func (l *epochLock) Create(ctx context.Context, ler rl.LeaderElectionRecord) error {
+// spec is the lease spec of a write by this replica at now: a renewal
+// keeps the acquire time and transition count, an acquisition sets them.
+func (l *epochLock) spec(now time.Time) coordinationv1.LeaseSpec {
+	t := metav1.NewMicroTime(now)
+	spec := coordinationv1.LeaseSpec{
+		HolderIdentity:       new(l.Identity()),
+		LeaseDurationSeconds: new(int32(l.e.cfg.LeaseDuration / time.Second)),
+		AcquireTime:          &t,
+		RenewTime:            &t,
+		LeaseTransitions:     new(int32(0)),
+	}
+	if l.lease == nil {
+		return spec
+	}
+	prev := l.lease.Spec
+	switch {
+	case l.termEpoch != 0:
+		spec.AcquireTime, spec.LeaseTransitions = prev.AcquireTime, prev.LeaseTransitions
+	default:
+		spec.LeaseTransitions = new(ptrValue(prev.LeaseTransitions) + 1)
+	}
+	return spec
+}
+
+func ptrValue[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// create makes the lease with epoch 1 (the lease did not exist).
+func (l *epochLock) create(ctx context.Context) error {
 	start := l.e.clock.Now()
 	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
@@ -74,14 +136,14 @@ func (l *epochLock) Create(ctx context.Context, ler rl.LeaderElectionRecord) err
 			Namespace:   l.e.cfg.Namespace,
 			Annotations: map[string]string{EpochAnnotation: "1"},
 		},
-		Spec: rl.LeaderElectionRecordToLeaseSpec(&ler),
+		Spec: l.spec(time.Now()),
 	}
 	// A new lease has no predecessor's state to keep: publish ours.
 	l.e.wonTerm(1, nil, true)
 	if s, ok := l.e.sharedToPublish(1); ok {
 		lease.Annotations[SharedStateAnnotation] = s
 	}
-	created, err := l.client().Create(ctx, lease, metav1.CreateOptions{})
+	created, err := l.e.leases.Create(ctx, lease)
 	if err != nil {
 		l.e.wonTerm(0, nil, false)
 		return err
@@ -91,18 +153,15 @@ func (l *epochLock) Create(ctx context.Context, ler rl.LeaderElectionRecord) err
 	return nil
 }
 
-// Update writes ler over the lease last read. Taking the lease (first
-// write of this campaign with us as holder) increments the epoch.
-func (l *epochLock) Update(ctx context.Context, ler rl.LeaderElectionRecord) error {
+// update writes us as holder over the lease last read or written. Taking
+// the lease (first write of this campaign) increments the epoch.
+func (l *epochLock) update(ctx context.Context) error {
 	if l.lease == nil {
 		return errors.New("lease not read yet")
 	}
-	if ler.HolderIdentity != l.Identity() {
-		return fmt.Errorf("refusing to write holder %q from %q", ler.HolderIdentity, l.Identity())
-	}
 	start := l.e.clock.Now()
 	next := l.lease.DeepCopy()
-	next.Spec = rl.LeaderElectionRecordToLeaseSpec(&ler)
+	next.Spec = l.spec(time.Now())
 	if next.Annotations == nil {
 		next.Annotations = map[string]string{}
 	}
@@ -123,7 +182,7 @@ func (l *epochLock) Update(ctx context.Context, ler rl.LeaderElectionRecord) err
 	} else if s, ok := l.e.sharedToPublish(epoch); ok {
 		next.Annotations[SharedStateAnnotation] = s
 	}
-	updated, err := l.client().Update(ctx, next, metav1.UpdateOptions{})
+	updated, err := l.e.leases.Update(ctx, next)
 	if err != nil {
 		if l.termEpoch != 0 && apierrors.IsConflict(err) {
 			// Someone else wrote the lease: our term is over now, not at
@@ -152,7 +211,7 @@ func (l *epochLock) release(ctx context.Context) error {
 	if !l.written || l.lease == nil {
 		// A renewal cancelled in flight may still have been applied: the
 		// lease is ours to release only if it still names us and our epoch.
-		lease, err := l.client().Get(ctx, l.e.cfg.LeaseName, metav1.GetOptions{})
+		lease, err := l.e.leases.Get(ctx, l.e.cfg.LeaseName)
 		if err != nil {
 			return fmt.Errorf("release lease %s: %w", l.Describe(), err)
 		}
@@ -178,7 +237,7 @@ func (l *epochLock) release(ctx context.Context) error {
 		}
 		next.Annotations[SharedStateAnnotation] = s
 	}
-	updated, err := l.client().Update(ctx, next, metav1.UpdateOptions{})
+	updated, err := l.e.leases.Update(ctx, next)
 	if err != nil {
 		return fmt.Errorf("release lease %s: %w", l.Describe(), err)
 	}
@@ -199,8 +258,6 @@ func leaseEpoch(lease *coordinationv1.Lease) (uint64, error) {
 	}
 	return n, nil
 }
-
-func (l *epochLock) RecordEvent(string) {}
 
 func (l *epochLock) Identity() string { return l.e.cfg.Identity }
 

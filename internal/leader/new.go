@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -77,15 +76,15 @@ func New(cfg config.HAConfig, opts Options) (Leader, error) {
 		return nil, errors.New("ha.leaseNamespace: empty and neither POD_NAMESPACE nor a kubeconfig namespace is set")
 	}
 	rc.UserAgent = "bitrader/" + identity
-	cs, err := kubernetes.NewForConfig(rc)
+	leases, err := NewLeases(rc, ns)
 	if err != nil {
-		return nil, fmt.Errorf("ha: kubernetes client: %w", err)
+		return nil, fmt.Errorf("ha: %w", err)
 	}
 	return NewElector(Config{
 		LeaseName: cfg.LeaseName, Namespace: ns, Identity: identity,
 		LeaseDuration: cfg.LeaseDuration, RenewDeadline: cfg.RenewDeadline, RetryPeriod: cfg.RetryPeriod,
 		Clock: opts.Clock, Observer: opts.Observer, Logger: opts.Logger, Snapshot: opts.Snapshot,
-	}, cs.CoordinationV1())
+	}, leases)
 }
 
 // restConfig finds the API server: in-cluster first, then $KUBECONFIG.

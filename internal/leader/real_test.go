@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/bitrader/bitrader/internal/leader"
@@ -197,14 +196,14 @@ func (c *cluster) add(id, host string) *node {
 	}
 	g := &gate{}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { g.rt = rt; return g })
-	cs, err := kubernetes.NewForConfig(rc)
+	leases, err := leader.NewLeases(rc, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := leader.NewElector(leader.Config{
 		LeaseName: "bitrader", Namespace: "default", Identity: id,
 		LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
-	}, cs.CoordinationV1())
+	}, leases)
 	if err != nil {
 		t.Fatal(err)
 	}

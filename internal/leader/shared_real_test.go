@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/bitrader/bitrader/internal/leader"
@@ -39,7 +37,7 @@ func (c *cluster) addStateful(id, state string) *stateNode {
 	rc := rest.CopyConfig(c.env.Config)
 	g := &gate{}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { g.rt = rt; return g })
-	cs, err := kubernetes.NewForConfig(rc)
+	leases, err := leader.NewLeases(rc, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +46,7 @@ func (c *cluster) addStateful(id, state string) *stateNode {
 		LeaseName: "bitrader", Namespace: "default", Identity: id,
 		LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
 		Snapshot: s.snapshot,
-	}, cs.CoordinationV1())
+	}, leases)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +94,11 @@ func (c *cluster) addStateful(id, state string) *stateNode {
 
 func (c *cluster) leaseAnnotation(t *testing.T) string {
 	t.Helper()
-	cs, err := kubernetes.NewForConfig(c.env.Config)
+	leases, err := leader.NewLeases(c.env.Config, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := cs.CoordinationV1().Leases("default").Get(context.Background(), "bitrader", metav1.GetOptions{})
+	l, err := leases.Get(context.Background(), "bitrader")
 	if err != nil {
 		t.Fatalf("get lease: %v", err)
 	}

@@ -39,7 +39,7 @@ func TestSharedStateInheritedThenPublished(t *testing.T) {
 	snap.set(`{"from":"a"}`)
 	cfg := testConfig("a")
 	cfg.Snapshot = snap.get
-	e, err := NewElector(cfg, cs.CoordinationV1())
+	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestSharedStateOnCreate(t *testing.T) {
 	cs, _ := newFakeClientset()
 	cfg := testConfig("a")
 	cfg.Snapshot = func() []byte { return []byte(`{"k":1}`) }
-	e, err := NewElector(cfg, cs.CoordinationV1())
+	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
