@@ -28,7 +28,7 @@ type replica struct {
 	venue  *flakyVenue
 }
 
-func newReplica(t *testing.T, store *engine.MemStore, standby bool) *replica {
+func newReplica(t testing.TB, store *engine.MemStore, standby bool) *replica {
 	t.Helper()
 	if store == nil {
 		store = engine.NewMemStore()
@@ -258,4 +258,47 @@ func TestRunnerAdoptsSharedStateBeforeFirstOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The replicated document comes off the Kubernetes API, written by
+// another process: whatever it holds, adopting it must not panic, and a
+// document that is refused must change nothing.
+func FuzzAdoptShared(f *testing.F) {
+	ctx := context.Background()
+	src := newReplica(f, nil, false)
+	src.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	f.Add(src.shared.Snapshot())
+	src.core.Kill(t0, "op")
+	src.core.Halt(t0, "drift")
+	lose(ctx, src.core, t0)
+	f.Add(src.shared.Snapshot())
+	src.core.Resume(t0.Add(time.Second))
+	f.Add(src.shared.Snapshot())
+	for _, s := range []string{"", "{", `{"risk":7}`, `{"halt":"x"}`, `{"risk":null,"halt":{}}`, `{"risk":{"peakEquity":"1e999"}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		c := newReplica(t, nil, true)
+		c.core.Kill(t0, "local op")
+		before := c.core.Status()
+		if err := c.core.AdoptShared(doc); err != nil {
+			after := c.core.Status()
+			if !equalJSON(t, before.Breakers, after.Breakers) || before.Halt != after.Halt {
+				t.Fatalf("refused document %q changed the state:\n%+v\n%+v", doc, before, after)
+			}
+		}
+	})
+}
+
+func equalJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(ja, jb)
 }
