@@ -67,6 +67,10 @@ const MaxSharedState = 64 << 10
 // that standbys started together do not write the lease in lock step.
 const jitterFactor = 1.2
 
+// acquireErrorLogEvery bounds how often a standby repeats the same
+// acquire error in the log.
+const acquireErrorLogEvery = time.Minute
+
 // Elector is a Leader backed by a coordination.k8s.io/v1 Lease.
 type Elector struct {
 	cfg    Config
@@ -300,13 +304,20 @@ func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
 		default:
 		}
 	})
+	// A standby that cannot read or write the lease (API server down,
+	// RBAC missing) must say so, but not every retry period.
+	var lastErr string
+	var lastLogged time.Time
 	for {
 		ok, err := lock.tryAcquire(ctx)
 		switch {
 		case ok && err == nil:
 			return true
 		case err != nil && ctx.Err() == nil:
-			e.log.Debug("lease not acquired", "err", err)
+			if msg := err.Error(); msg != lastErr || time.Since(lastLogged) >= acquireErrorLogEvery {
+				e.log.Warn("cannot acquire the lease; retrying", "err", err)
+				lastErr, lastLogged = msg, time.Now()
+			}
 		}
 		wait := e.cfg.RetryPeriod + rand.N(time.Duration(jitterFactor*float64(e.cfg.RetryPeriod)))
 		t := time.NewTimer(wait)
@@ -347,7 +358,7 @@ func (e *Elector) keepRenewing(termCtx context.Context, lock *epochLock) {
 			e.log.Warn("lease not renewed within the renew deadline: stepping down", "epoch", lock.termEpoch, "err", err)
 			return
 		default:
-			e.log.Debug("lease renewal failed; retrying", "epoch", lock.termEpoch, "err", err)
+			e.log.Warn("lease renewal failed; retrying", "epoch", lock.termEpoch, "err", err)
 		}
 		t.Reset(e.cfg.RetryPeriod)
 	}

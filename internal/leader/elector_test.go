@@ -3,6 +3,7 @@ package leader
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -508,5 +509,61 @@ func TestLeadErrorIsReturned(t *testing.T) {
 	}
 	if h := *getLease(t, cs).Spec.HolderIdentity; h != "" {
 		t.Errorf("holder %q after failed term, want released", h)
+	}
+}
+
+// countingLeases counts Get calls (one per acquire attempt).
+type countingLeases struct {
+	Leases
+	gets atomic.Int64
+}
+
+func (c *countingLeases) Get(ctx context.Context, name string) (*coordinationv1.Lease, error) {
+	c.gets.Add(1)
+	return c.Leases.Get(ctx, name)
+}
+
+// syncBuffer is a log sink the elector's goroutines may write to while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A standby that cannot reach the lease (API server down, RBAC missing)
+// says so at warning level, once per distinct error, not every attempt.
+func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
+	cs, broken := newFakeClientset()
+	broken.Store(true)
+	leases := &countingLeases{Leases: leasesOf(cs)}
+	var logs syncBuffer
+	cfg := testConfig("a")
+	cfg.RetryPeriod, cfg.RenewDeadline, cfg.LeaseDuration = 10*time.Millisecond, 500*time.Millisecond, time.Second
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	e, err := NewElector(cfg, leases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	eventually(t, 5*time.Second, "five acquire attempts", func() bool { return leases.gets.Load() >= 5 })
+	out := logs.String()
+	if n := strings.Count(out, "cannot acquire the lease"); n != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "connection refused (test)") {
+		t.Fatalf("after %d failed attempts the log has %d warnings:\n%s", leases.gets.Load(), n, out)
+	}
+	broken.Store(false)
+	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership once the API server answers"); ep != 1 {
+		t.Fatalf("epoch %d, want 1", ep)
 	}
 }
