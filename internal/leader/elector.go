@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 )
@@ -313,7 +314,8 @@ func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
 		switch {
 		case ok && err == nil:
 			return true
-		case err != nil && ctx.Err() == nil:
+		case err != nil && ctx.Err() == nil && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err):
+			// (Conflict and AlreadyExists: another standby won the race.)
 			if msg := err.Error(); msg != lastErr || time.Since(lastLogged) >= acquireErrorLogEvery {
 				e.log.Warn("cannot acquire the lease; retrying", "err", err)
 				lastErr, lastLogged = msg, time.Now()

@@ -41,7 +41,8 @@ type epochLock struct {
 func (l *epochLock) tryAcquire(ctx context.Context) (bool, error) {
 	lease, err := l.get(ctx)
 	if apierrors.IsNotFound(err) {
-		return true, l.create(ctx)
+		err = l.create(ctx)
+		return err == nil, err
 	}
 	if err != nil {
 		return false, err
@@ -55,7 +56,8 @@ func (l *epochLock) tryAcquire(ctx context.Context) (bool, error) {
 	if holder != "" && holder != l.Identity() && now.Before(expires) {
 		return false, nil
 	}
-	return true, l.update(ctx)
+	err = l.update(ctx)
+	return err == nil, err
 }
 
 // renew writes the lease again during a term. After a write whose outcome
