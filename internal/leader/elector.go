@@ -316,21 +316,18 @@ func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
 			return true
 		case err != nil && ctx.Err() == nil && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err):
 			// (Conflict and AlreadyExists: another standby won the race.)
-			if msg := err.Error(); msg != lastErr || time.Since(lastLogged) >= acquireErrorLogEvery {
+			if msg := err.Error(); msg != lastErr || e.clock.Now().Sub(lastLogged) >= acquireErrorLogEvery {
 				e.log.Warn("cannot acquire the lease; retrying", "err", err)
-				lastErr, lastLogged = msg, time.Now()
+				lastErr, lastLogged = msg, e.clock.Now()
 			}
 		}
 		wait := e.cfg.RetryPeriod + rand.N(time.Duration(jitterFactor*float64(e.cfg.RetryPeriod)))
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return false
 		case <-released:
-		case <-t.C:
+		case <-e.clock.After(wait):
 		}
-		t.Stop()
 	}
 }
 
@@ -338,17 +335,15 @@ func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
 // ends the term itself when no renewal has succeeded for RenewDeadline
 // (the fence shut one RetryPeriod before that).
 func (e *Elector) keepRenewing(termCtx context.Context, lock *epochLock) {
-	last := time.Now() // start of the last successful write
-	t := time.NewTimer(e.cfg.RetryPeriod)
-	defer t.Stop()
+	last := lock.acquiredAt // start of the last successful write
 	for {
 		select {
 		case <-termCtx.Done():
 			return
-		case <-t.C:
+		case <-e.clock.After(e.cfg.RetryPeriod):
 		}
-		start := time.Now()
-		attemptCtx, cancel := context.WithDeadline(termCtx, last.Add(e.cfg.RenewDeadline))
+		start := e.clock.Now()
+		attemptCtx, cancel := context.WithTimeout(termCtx, last.Add(e.cfg.RenewDeadline).Sub(start))
 		err := lock.renew(attemptCtx)
 		cancel()
 		switch {
@@ -356,13 +351,12 @@ func (e *Elector) keepRenewing(termCtx context.Context, lock *epochLock) {
 			return
 		case err == nil:
 			last = start
-		case time.Since(last) >= e.cfg.RenewDeadline:
+		case e.clock.Now().Sub(last) >= e.cfg.RenewDeadline:
 			e.log.Warn("lease not renewed within the renew deadline: stepping down", "epoch", lock.termEpoch, "err", err)
 			return
 		default:
 			e.log.Warn("lease renewal failed; retrying", "epoch", lock.termEpoch, "err", err)
 		}
-		t.Reset(e.cfg.RetryPeriod)
 	}
 }
 
@@ -423,7 +417,7 @@ func (e *Elector) watchRelease(ctx context.Context, onRelease func()) {
 			e.log.Debug("lease watch failed", "err", err)
 			select {
 			case <-ctx.Done():
-			case <-time.After(e.cfg.RetryPeriod):
+			case <-e.clock.After(e.cfg.RetryPeriod):
 			}
 			continue
 		}

@@ -32,9 +32,17 @@ var (
 	_ Leader             = (*Static)(nil)
 )
 
+// fakeClock is the elector's clock in the unit tests: time moves only
+// when the test advances it, and After fires when it passes the deadline.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu      sync.Mutex
+	now     time.Time
+	waiters []clockWaiter
+}
+
+type clockWaiter struct {
+	at time.Time
+	ch chan time.Time
 }
 
 func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
@@ -45,10 +53,61 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, clockWaiter{at: c.now.Add(d), ch: ch})
+	return ch
+}
+
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- c.now
+	}
+	c.waiters = kept
+}
+
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// parked waits until the elector's loop waits on the clock: its last
+// attempt has finished.
+func (c *fakeClock) parked(t *testing.T) {
+	t.Helper()
+	eventually(t, 5*time.Second, "the elector to wait on its clock", func() bool { return c.pending() > 0 })
+}
+
+// next lets the elector finish its attempt, then advances the clock by d.
+func (c *fakeClock) next(t *testing.T, d time.Duration) {
+	t.Helper()
+	c.parked(t)
+	c.Advance(d)
+}
+
+// noEpoch fails if a term has started.
+func noEpoch(t *testing.T, ch chan uint64, why string) {
+	t.Helper()
+	select {
+	case ep := <-ch:
+		t.Fatalf("led with epoch %d %s", ep, why)
+	default:
+	}
 }
 
 type recObserver struct {
@@ -131,11 +190,20 @@ func (l typedLeases) Watch(ctx context.Context, name string) (watch.Interface, e
 	return l.c.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
 }
 
+// testConfig runs the elector on a fake clock (clockOf).
 func testConfig(id string) Config {
 	return Config{
 		LeaseName: "bitrader", Namespace: "trading", Identity: id,
 		LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 200 * time.Millisecond,
+		Clock: newFakeClock(),
 	}
+}
+
+func clockOf(cfg Config) *fakeClock { return cfg.Clock.(*fakeClock) }
+
+// maxWait is the longest an acquiring elector waits between attempts.
+func maxWait(cfg Config) time.Duration {
+	return cfg.RetryPeriod + time.Duration(jitterFactor*float64(cfg.RetryPeriod))
 }
 
 // eventually polls cond every 5ms until it holds or d passes.
@@ -305,11 +373,18 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	obs := &recObserver{}
 	cfg := testConfig("a")
 	cfg.Observer = obs
+	clk := clockOf(cfg)
 	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, e)
+	// The holder's 1s lease runs from when we first saw it, whatever
+	// renewTime its own clock wrote.
+	clk.next(t, 900*time.Millisecond)
+	clk.parked(t)
+	noEpoch(t, r.epochs, "before the holder's lease expired")
+	clk.Advance(maxWait(cfg))
 	if got := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); got != 42 {
 		t.Fatalf("epoch %d, want 42", got)
 	}
@@ -329,6 +404,7 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	}
 	// Renewals keep the epoch.
 	rv := l.ResourceVersion
+	clk.next(t, cfg.RetryPeriod)
 	eventually(t, 3*time.Second, "a renewal", func() bool { return getLease(t, cs).ResourceVersion != rv })
 	renewed := getLease(t, cs)
 	if got := renewed.Annotations[EpochAnnotation]; got != "42" {
@@ -361,44 +437,48 @@ func TestBadEpochAnnotationNeverLeads(t *testing.T) {
 	cs, _ := newFakeClientset(&coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "x7"}},
 	})
-	e, err := NewElector(testConfig("a"), leasesOf(cs))
+	cfg := testConfig("a")
+	clk := clockOf(cfg)
+	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, e)
-	// Several acquire attempts (retry 200ms) must all fail.
-	select {
-	case ep := <-r.epochs:
-		t.Fatalf("led with epoch %d over a corrupt annotation", ep)
-	case <-time.After(time.Second):
+	// Several acquire attempts must all fail.
+	for range 5 {
+		clk.next(t, maxWait(cfg))
 	}
+	clk.parked(t)
+	noEpoch(t, r.epochs, "over a corrupt annotation")
 	if got := getLease(t, cs).Annotations[EpochAnnotation]; got != "x7" {
 		t.Fatalf("annotation rewritten to %q", got)
 	}
 }
 
 // The fence closes RenewDeadline - RetryPeriod after the last renewal
-// started, by the injected clock, even though the term's context is still
-// alive: before client-go gives the term up at the renew deadline.
+// started, even though the term's context is still alive: before the
+// elector gives the term up at the renew deadline.
 func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 	cs, broken := newFakeClientset()
-	clk := newFakeClock()
 	cfg := testConfig("a")
-	cfg.Clock = clk
+	clk := clockOf(cfg)
 	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, e)
 	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
-	broken.Store(true) // no renewal succeeds from here on
-	time.Sleep(300 * time.Millisecond)
-	// any renewal in flight when we broke the client has finished by now
-	if !e.Allowed(ep) {
-		t.Fatal("fence closed before the renew deadline")
-	}
+	renewed := clk.Now() // the acquiring write
+	broken.Store(true)   // no renewal succeeds from here on
 	window := cfg.RenewDeadline - cfg.RetryPeriod
-	clk.Advance(window - time.Millisecond)
+	for elapsed := time.Duration(0); elapsed+cfg.RetryPeriod < window; elapsed += cfg.RetryPeriod {
+		clk.next(t, cfg.RetryPeriod) // a renewal attempt fails
+		if !e.Allowed(ep) {
+			t.Fatalf("fence closed %s after the last renewal, before its window %s", elapsed+cfg.RetryPeriod, window)
+		}
+	}
+	clk.parked(t)
+	clk.Advance(window - clk.Now().Sub(renewed) - time.Millisecond)
 	if !e.Allowed(ep) {
 		t.Fatal("fence closed 1ms before its window ended")
 	}
@@ -406,7 +486,9 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 	if e.Allowed(ep) {
 		t.Fatal("fence still open one retry period before the renew deadline")
 	}
-	// client-go then gives up the term too.
+	noEpoch(t, r.ended, "before the renew deadline")
+	// The elector then gives up the term too, at the renew deadline.
+	clk.next(t, cfg.RetryPeriod)
 	recvEpoch(t, r.ended, 5*time.Second, "term end after failed renewals")
 	if e.IsLeader() {
 		t.Error("IsLeader after the term ended")
@@ -417,7 +499,9 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 // (conflict), not at the renew deadline; and a later term has a new epoch.
 func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
 	cs, _ := newFakeClientset()
-	e, err := NewElector(testConfig("a"), leasesOf(cs))
+	cfg := testConfig("a")
+	clk := clockOf(cfg)
+	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,20 +511,21 @@ func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
 	// then lets it lapse quickly.
 	l := getLease(t, cs)
 	b, one := "b", int32(1)
-	now := metav1.NewMicroTime(time.Now())
+	now := metav1.NewMicroTime(clk.Now())
 	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = &b, &one, &now
 	l.Annotations[EpochAnnotation] = uintStr(ep + 1)
 	if _, err := cs.CoordinationV1().Leases("trading").Update(context.Background(), l, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now()
-	recvEpoch(t, r.ended, 2*time.Second, "term end on conflict")
-	if d := time.Since(t0); d > time.Second {
-		t.Errorf("term ended %s after the takeover; want about one retry period", d)
-	}
+	clk.next(t, cfg.RetryPeriod) // the next renewal conflicts
+	recvEpoch(t, r.ended, 5*time.Second, "term end on conflict")
 	if e.Allowed(ep) {
 		t.Error("fence open after losing the lease")
 	}
+	clk.next(t, 900*time.Millisecond)
+	clk.parked(t)
+	noEpoch(t, r.epochs, "while b's lease was valid")
+	clk.Advance(maxWait(cfg))
 	next := recvEpoch(t, r.epochs, 5*time.Second, "re-acquisition after b's lease lapsed")
 	if next != ep+2 {
 		t.Fatalf("next epoch %d, want %d", next, ep+2)
@@ -552,17 +637,22 @@ func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
 	cfg := testConfig("a")
 	cfg.RetryPeriod, cfg.RenewDeadline, cfg.LeaseDuration = 10*time.Millisecond, 500*time.Millisecond, time.Second
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	clk := clockOf(cfg)
 	e, err := NewElector(cfg, leases)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, e)
-	eventually(t, 5*time.Second, "five acquire attempts", func() bool { return leases.gets.Load() >= 5 })
+	for range 5 {
+		clk.next(t, maxWait(cfg))
+	}
+	clk.parked(t)
 	out := logs.String()
 	if n := strings.Count(out, "cannot acquire the lease"); n != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "connection refused (test)") {
 		t.Fatalf("after %d failed attempts the log has %d warnings:\n%s", leases.gets.Load(), n, out)
 	}
 	broken.Store(false)
+	clk.Advance(maxWait(cfg))
 	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership once the API server answers"); ep != 1 {
 		t.Fatalf("epoch %d, want 1", ep)
 	}

@@ -49,14 +49,18 @@ type Observer interface {
 	Leader(isLeader bool, epoch uint64)
 }
 
-// Clock is the time source for the fence's freshness check.
+// Clock is the Elector's time source: the fence's freshness check, lease
+// expiry, the renew deadline and the waits between attempts.
 type Clock interface {
 	Now() time.Time
+	// After is time.After on this clock.
+	After(d time.Duration) <-chan time.Time
 }
 
 type realClock struct{}
 
-func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 type nopObserver struct{}
 

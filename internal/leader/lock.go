@@ -33,6 +33,8 @@ type epochLock struct {
 	// saw its last renewal, not after the renewTime its clock wrote.
 	observedVersion string
 	observedAt      time.Time
+	// Start of the write that acquired the lease, by e.clock.
+	acquiredAt time.Time
 }
 
 // tryAcquire makes one attempt to take the lease (create it, or take it
@@ -47,7 +49,7 @@ func (l *epochLock) tryAcquire(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	now := time.Now()
+	now := l.e.clock.Now()
 	if lease.ResourceVersion != l.observedVersion {
 		l.observedVersion, l.observedAt = lease.ResourceVersion, now
 	}
@@ -138,7 +140,7 @@ func (l *epochLock) create(ctx context.Context) error {
 			Namespace:   l.e.cfg.Namespace,
 			Annotations: map[string]string{EpochAnnotation: "1"},
 		},
-		Spec: l.spec(time.Now()),
+		Spec: l.spec(start),
 	}
 	// A new lease has no predecessor's state to keep: publish ours.
 	l.e.wonTerm(1, nil, true)
@@ -150,7 +152,7 @@ func (l *epochLock) create(ctx context.Context) error {
 		l.e.wonTerm(0, nil, false)
 		return err
 	}
-	l.lease, l.written, l.termEpoch = created, true, 1
+	l.lease, l.written, l.termEpoch, l.acquiredAt = created, true, 1, start
 	l.e.renewedAt(1, start)
 	return nil
 }
@@ -163,7 +165,7 @@ func (l *epochLock) update(ctx context.Context) error {
 	}
 	start := l.e.clock.Now()
 	next := l.lease.DeepCopy()
-	next.Spec = l.spec(time.Now())
+	next.Spec = l.spec(start)
 	if next.Annotations == nil {
 		next.Annotations = map[string]string{}
 	}
@@ -198,6 +200,7 @@ func (l *epochLock) update(ctx context.Context) error {
 	}
 	if l.termEpoch == 0 {
 		l.e.wonTerm(epoch, inherited, inherited == nil)
+		l.acquiredAt = start
 	}
 	l.lease, l.written, l.termEpoch = updated, true, epoch
 	l.e.renewedAt(epoch, start)

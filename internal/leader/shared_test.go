@@ -39,6 +39,7 @@ func TestSharedStateInheritedThenPublished(t *testing.T) {
 	snap.set(`{"from":"a"}`)
 	cfg := testConfig("a")
 	cfg.Snapshot = snap.get
+	clk := clockOf(cfg)
 	e, err := NewElector(cfg, leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
@@ -47,12 +48,15 @@ func TestSharedStateInheritedThenPublished(t *testing.T) {
 		t.Error("Inherit before a term succeeded")
 	}
 	r := start(t, e)
+	clk.next(t, time.Second+maxWait(cfg)) // "gone"'s lease expires
 	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); ep != 5 {
 		t.Fatalf("epoch %d, want 5", ep)
 	}
 	annotation := func() string { return getLease(t, cs).Annotations[SharedStateAnnotation] }
 	renewed := func() {
+		t.Helper()
 		rv := getLease(t, cs).ResourceVersion
+		clk.next(t, cfg.RetryPeriod)
 		eventually(t, 3*time.Second, "a renewal", func() bool { return getLease(t, cs).ResourceVersion != rv })
 	}
 	renewed()
@@ -74,7 +78,10 @@ func TestSharedStateInheritedThenPublished(t *testing.T) {
 	if string(got) != `{"from":"gone"}` {
 		t.Fatalf("inherited %q", got)
 	}
-	eventually(t, 3*time.Second, "our snapshot on the lease", func() bool { return annotation() == `{"from":"a"}` })
+	renewed()
+	if got := annotation(); got != `{"from":"a"}` {
+		t.Fatalf("after Inherit the renewal wrote %q, want our snapshot", got)
+	}
 
 	// Too large: not published (the last good one stays).
 	snap.set(strings.Repeat("x", MaxSharedState+1))
