@@ -418,18 +418,34 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	eventually(t, 5*time.Second, "observer stop", func() bool { return strings.Join(obs.get(), ",") == "lead:42,stop:42" })
 }
 
-func TestCreatesLeaseWithEpochOne(t *testing.T) {
-	cs, _ := newFakeClientset()
-	e, err := NewElector(testConfig("a"), leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
-	if got := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); got != 1 {
-		t.Fatalf("epoch %d, want 1", got)
-	}
-	if got := getLease(t, cs).Annotations[EpochAnnotation]; got != "1" {
-		t.Fatalf("annotation %q", got)
+// A first term's epoch is the time in ms, whether the lease is new or
+// carries no epoch yet: counting from 1 again after the lease was deleted
+// would reuse client ids.
+func TestFirstTermEpochIsTheTime(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		var objs []runtime.Object
+		if existing {
+			objs = append(objs, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1"}})
+		}
+		cs, _ := newFakeClientset(objs...)
+		cfg := testConfig("a")
+		want := uint64(clockOf(cfg).Now().UnixMilli())
+		e, err := NewElector(cfg, leasesOf(cs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := start(t, e)
+		if got := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); got != want {
+			t.Fatalf("existing lease %v: epoch %d, want %d", existing, got, want)
+		}
+		if got := getLease(t, cs).Annotations[EpochAnnotation]; got != uintStr(want) {
+			t.Fatalf("existing lease %v: annotation %q", existing, got)
+		}
+		if !e.Allowed(want) {
+			t.Errorf("existing lease %v: fence shut for the first epoch", existing)
+		}
+		r.cancel()
+		recvEpoch(t, r.ended, 5*time.Second, "term end")
 	}
 }
 
@@ -653,7 +669,7 @@ func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
 	}
 	broken.Store(false)
 	clk.Advance(maxWait(cfg))
-	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership once the API server answers"); ep != 1 {
-		t.Fatalf("epoch %d, want 1", ep)
+	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership once the API server answers"); ep != firstEpoch(clk.Now()) {
+		t.Fatalf("epoch %d, want %d", ep, firstEpoch(clk.Now()))
 	}
 }

@@ -11,8 +11,8 @@
 // can have taken it over.
 //
 // Two implementations: Elector (a Kubernetes Lease, for replicas > 1) and
-// Static (development and single-replica deployments: always leads with
-// epoch 1).
+// Static (development and single-replica deployments: always leads, in an
+// epoch that is its start time in milliseconds).
 package leader
 
 import (

@@ -131,20 +131,21 @@ func ptrValue[T any](p *T) T {
 	return *p
 }
 
-// create makes the lease with epoch 1 (the lease did not exist).
+// create makes the lease (it did not exist) in epoch firstEpoch.
 func (l *epochLock) create(ctx context.Context) error {
 	start := l.e.clock.Now()
+	epoch := firstEpoch(start)
 	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        l.e.cfg.LeaseName,
 			Namespace:   l.e.cfg.Namespace,
-			Annotations: map[string]string{EpochAnnotation: "1"},
+			Annotations: map[string]string{EpochAnnotation: strconv.FormatUint(epoch, 10)},
 		},
 		Spec: l.spec(start),
 	}
 	// A new lease has no predecessor's state to keep: publish ours.
-	l.e.wonTerm(1, nil, true)
-	if s, ok := l.e.sharedToPublish(1); ok {
+	l.e.wonTerm(epoch, nil, true)
+	if s, ok := l.e.sharedToPublish(epoch); ok {
 		lease.Annotations[SharedStateAnnotation] = s
 	}
 	created, err := l.e.leases.Create(ctx, lease)
@@ -152,9 +153,19 @@ func (l *epochLock) create(ctx context.Context) error {
 		l.e.wonTerm(0, nil, false)
 		return err
 	}
-	l.lease, l.written, l.termEpoch, l.acquiredAt = created, true, 1, start
-	l.e.renewedAt(1, start)
+	l.lease, l.written, l.termEpoch, l.acquiredAt = created, true, epoch, start
+	l.e.renewedAt(epoch, start)
 	return nil
+}
+
+// firstEpoch is the epoch of a lease's first term: the time in
+// milliseconds, not 1. Client ids carry the epoch and a sequence kept in
+// each replica's journal; if the lease is deleted (a namespace rebuilt)
+// and counting restarted at 1, a replica with a fresh journal would issue
+// ids the exchange has seen before, and take an old order for its new one.
+// Later terms add one, so epochs still only grow.
+func firstEpoch(now time.Time) uint64 {
+	return uint64(max(1, now.UnixMilli()))
 }
 
 // update writes us as holder over the lease last read or written. Taking
@@ -177,6 +188,9 @@ func (l *epochLock) update(ctx context.Context) error {
 			return err
 		}
 		epoch = prev + 1
+		if prev == 0 { // a lease without our annotation: a first term
+			epoch = firstEpoch(start)
+		}
 		next.Annotations[EpochAnnotation] = strconv.FormatUint(epoch, 10)
 		// The acquiring write keeps the predecessor's replicated state:
 		// if we died before applying it, the next leader still gets it.
