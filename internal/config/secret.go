@@ -2,35 +2,54 @@ package config
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 )
 
 // Secret holds a credential. Every way Go prints, marshals or logs a value
 // yields "[REDACTED]"; only Reveal returns the text, so a secret can reach
 // output only through a deliberate call.
-type Secret struct{ value string }
+//
+// The text sits behind a pointer: fmt cannot call methods on unexported
+// struct fields, so a Secret nested in one prints as its raw struct, which
+// then shows an address, not the text.
+type Secret struct{ value *string }
 
 const redacted = "[REDACTED]"
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{value: s} }
+func NewSecret(s string) Secret {
+	if s == "" {
+		return Secret{}
+	}
+	return Secret{value: &s}
+}
 
 // Reveal returns the secret text, for signing requests and nothing else.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsSet reports whether the secret is non-empty.
-func (s Secret) IsSet() bool { return s.value != "" }
+func (s Secret) IsSet() bool { return s.value != nil }
 
 // Equal compares in constant time, so a token check leaks no timing.
 func (s Secret) Equal(candidate string) bool {
-	if s.value == "" {
+	if s.value == nil {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(s.value), []byte(candidate)) == 1
+	return subtle.ConstantTimeCompare([]byte(*s.value), []byte(candidate)) == 1
 }
 
 func (s Secret) String() string   { return s.mask() }
 func (s Secret) GoString() string { return s.mask() }
+
+// Format masks every verb: fmt uses String only for %v %s %q %x %X, and
+// would print the struct for the others (%d, %t, %p ...).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.mask())) }
 
 // LogValue keeps secrets out of slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.mask()) }
@@ -39,7 +58,7 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.mask()) }
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.mask()), nil }
 
 func (s Secret) mask() string {
-	if s.value == "" {
+	if s.value == nil {
 		return ""
 	}
 	return redacted
