@@ -76,7 +76,7 @@ type Options struct {
 // endpoint is where the bot trades.
 type endpoint struct {
 	rest, publicWS, privateWS string
-	apiKey, secret            string
+	apiKey, secret            config.Secret // a Secret prints as [REDACTED]
 }
 
 // Run runs the bot until ctx is cancelled or a component fails.
@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	client, err := bitunix.New(bitunix.Config{
-		BaseURL: ep.rest, APIKey: ep.apiKey, Secret: ep.secret, Logger: log.With("component", "bitunix"),
+		BaseURL: ep.rest, APIKey: ep.apiKey.Reveal(), Secret: ep.secret.Reveal(), Logger: log.With("component", "bitunix"),
 		HTTPClient: &http.Client{Timeout: cfg.API.Timeout}, Observer: bot,
 	})
 	if err != nil {
@@ -244,7 +244,7 @@ func Run(ctx context.Context, opts Options) error {
 func connectTarget(ctx context.Context, cfg config.Config, log *slog.Logger) (endpoint, *sim.Server, error) {
 	if !cfg.UsesEmbeddedSimulator() {
 		return endpoint{rest: cfg.API.BaseURL, publicWS: cfg.API.WSURL, privateWS: cfg.API.PrivateWSURL,
-			apiKey: cfg.Secrets.APIKey.Reveal(), secret: cfg.Secrets.SecretKey.Reveal()}, nil, nil
+			apiKey: cfg.Secrets.APIKey, secret: cfg.Secrets.SecretKey}, nil, nil
 	}
 	acct := sim.NewDemoAccount()
 	if cfg.Sim.StartBalance > 0 {
@@ -273,7 +273,7 @@ func connectTarget(ctx context.Context, cfg config.Config, log *slog.Logger) (en
 	}
 	log.Info("embedded simulator started (development: no keys, no real money)", "url", emb.RESTURL)
 	return endpoint{rest: emb.RESTURL, publicWS: emb.PublicWSURL, privateWS: emb.PrivateWSURL,
-		apiKey: emb.APIKey, secret: emb.Secret}, emb.Server, nil
+		apiKey: config.NewSecret(emb.APIKey), secret: config.NewSecret(emb.Secret)}, emb.Server, nil
 }
 
 // loadSpecs reads trading_pairs for the traded symbols, retrying briefly
@@ -414,7 +414,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		rc.Report = exch.PushTranslator(ctx, exchange.PushConfig{Logger: log.With("component", "exchange")})
 		rc.NewPrivate = func(h func(*bitunix.PrivateEvent)) engine.PrivateFeed {
 			return bitunix.NewPrivateStream(bitunix.WSConfig{PublicURL: ep.publicWS, PrivateURL: ep.privateWS,
-				APIKey: ep.apiKey, Secret: ep.secret, Observer: wsObs, Logger: log.With("component", "ws-private")}, h)
+				APIKey: ep.apiKey.Reveal(), Secret: ep.secret.Reveal(), Observer: wsObs, Logger: log.With("component", "ws-private")}, h)
 		}
 	}
 	return engine.NewRunner(rc)

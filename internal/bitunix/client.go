@@ -128,6 +128,27 @@ func New(cfg Config) (*Client, error) {
 // String never shows credentials.
 func (c *Client) String() string { return "bitunix.Client(" + c.base + ")" }
 
+// Format prints String for every verb (%#v and %d would print the struct).
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// Format never shows the credentials, whatever the verb.
+func (c Config) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "bitunix.Config{BaseURL: %q, APIKey: %s, Secret: %s}", c.BaseURL, mask(c.APIKey), mask(c.Secret))
+}
+
+// LogValue keeps the credentials out of slog output.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("baseURL", c.BaseURL), slog.String("apiKey", mask(c.APIKey)), slog.String("secret", mask(c.Secret)))
+}
+
+// mask is what a credential prints as: whether it is set, never its text.
+func mask(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "[REDACTED]"
+}
+
 func randomNonce() string {
 	var h [32]byte
 	return string(appendRandomNonce(h[:0]))

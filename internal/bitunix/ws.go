@@ -59,6 +59,16 @@ type WSConfig struct {
 	Logger            *slog.Logger
 }
 
+// Format never shows the credentials, whatever the verb.
+func (c WSConfig) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "bitunix.WSConfig{PublicURL: %q, PrivateURL: %q, APIKey: %s, Secret: %s}", c.PublicURL, c.PrivateURL, mask(c.APIKey), mask(c.Secret))
+}
+
+// LogValue keeps the credentials out of slog output.
+func (c WSConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("publicURL", c.PublicURL), slog.String("privateURL", c.PrivateURL), slog.String("apiKey", mask(c.APIKey)), slog.String("secret", mask(c.Secret)))
+}
+
 func (c *WSConfig) defaults() {
 	if c.PublicURL == "" {
 		c.PublicURL = DefaultPublicWSURL
