@@ -51,6 +51,8 @@ func (l *Loaded) validate() Problems {
 	if c.API.BaseURL != "" {
 		if err := checkURL(c.API.BaseURL, "http", "https"); err != nil {
 			bad("api.baseURL", "%v", err)
+		} else if err := checkEncrypted(c.API.BaseURL, "https"); err != nil {
+			bad("api.baseURL", "%v", err)
 		}
 	}
 	for _, k := range []struct {
@@ -58,6 +60,8 @@ func (l *Loaded) validate() Problems {
 	}{{"api.wsURL", c.API.WSURL}, {"api.privateWSURL", c.API.PrivateWSURL}} {
 		if k.v != "" && l.Sources[k.key].Layer != "derived" {
 			if err := checkURL(k.v, "ws", "wss"); err != nil {
+				bad(k.key, "%v", err)
+			} else if err := checkEncrypted(k.v, "wss"); err != nil {
 				bad(k.key, "%v", err)
 			}
 		}
@@ -205,6 +209,16 @@ func checkURL(raw string, schemes ...string) error {
 		}
 	}
 	return fmt.Errorf("%q is not allowed; want a %s URL with a host", raw, strings.Join(schemes, " or "))
+}
+
+// checkEncrypted refuses an unencrypted URL to anything but loopback: the
+// API key and the request signatures would cross the network in clear
+// text. Plain http and ws are for a simulator on this machine.
+func checkEncrypted(raw, secure string) error {
+	if u, err := url.Parse(raw); err == nil && u.Scheme != secure && !IsLoopbackURL(raw) {
+		return fmt.Errorf("%q is unencrypted: the API key and request signatures would cross the network in clear text; use %s (plain %s is only for a simulator on loopback)", raw, secure, u.Scheme)
+	}
+	return nil
 }
 
 // IsLoopbackURL reports whether a URL's host is localhost or a loopback IP,
