@@ -130,7 +130,9 @@ the command exits non-zero.`,
 				return usageError{fmt.Errorf("--addr %q: %w", addr, err)}
 			}
 			req.Header.Set("Authorization", "Bearer "+token.Reveal())
-			resp, err := http.DefaultClient.Do(req)
+			// No redirects: the bearer token goes to --addr and nowhere else.
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := client.Do(req)
 			if err != nil {
 				return fmt.Errorf("kill switch: %w", err)
 			}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bitrader/bitrader/internal/config"
@@ -56,5 +58,28 @@ func TestKillCommandOnStandby(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// `bitrader kill` does not follow a redirect: the admin token goes to
+// --addr only, and a redirect is a failure, not a tripped switch.
+func TestKillCommandFollowsNoRedirect(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("ADMIN_TOKEN", testToken)
+	var leaked atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Authorization"), testToken) {
+			leaked.Store(true)
+		}
+	}))
+	defer elsewhere.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	var stdout, stderr bytes.Buffer
+	code := execute(context.Background(), []string{"kill", "--addr", redirecting.URL}, &stdout, &stderr)
+	if code == 0 || strings.Contains(stdout.String(), "tripped") || leaked.Load() {
+		t.Fatalf("exit %d, stdout %q, stderr %q, token sent on %v", code, stdout.String(), stderr.String(), leaked.Load())
 	}
 }
