@@ -27,6 +27,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The caller's environment (ENVIRONMENT, BITRADER_*, keys, KUBECONFIG)
+	// must not reach the binaries these tests start.
+	loopback.ScrubEnv()
 	dir, err := os.MkdirTemp("", "bitrader-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -671,5 +673,32 @@ func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
 	clk.Advance(maxWait(cfg))
 	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership once the API server answers"); ep != firstEpoch(clk.Now()) {
 		t.Fatalf("epoch %d, want %d", ep, firstEpoch(clk.Now()))
+	}
+}
+
+// An explicit KUBECONFIG wins over the pod's service account (as kubectl
+// and controller-runtime do), so tests and operators can point a bot at
+// the cluster they mean.
+func TestRestConfigPrefersKubeconfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	kubeconfig := `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {token: t0k}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: trading}}]
+current-context: x
+`
+	if err := os.WriteFile(path, []byte(kubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"KUBECONFIG": path, "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+	rc, ns, err := restConfig(func(k string) string { return env[k] })
+	if err != nil || rc.Host != "https://127.0.0.1:6443" || ns != "trading" {
+		t.Fatalf("restConfig: host %v namespace %q err %v; want the kubeconfig's", rc, ns, err)
+	}
+	delete(env, "KUBECONFIG")
+	delete(env, "KUBERNETES_SERVICE_HOST")
+	if _, _, err := restConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "KUBECONFIG is not set") {
+		t.Fatalf("neither KUBECONFIG nor a pod: err %v", err)
 	}
 }

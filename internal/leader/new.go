@@ -32,8 +32,8 @@ const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/na
 
 // New returns the Leader for cfg: Static when ha.enabled is false,
 // otherwise an Elector on the configured Lease. The Kubernetes client
-// comes from the in-cluster service account or, outside a cluster, from
-// $KUBECONFIG. Defaults: namespace from POD_NAMESPACE, the in-cluster
+// comes from $KUBECONFIG if set, else from the in-cluster service
+// account. Defaults: namespace from POD_NAMESPACE, the in-cluster
 // namespace file, then the kubeconfig context; identity from POD_NAME,
 // then the hostname.
 func New(cfg config.HAConfig, opts Options) (Leader, error) {
@@ -87,29 +87,33 @@ func New(cfg config.HAConfig, opts Options) (Leader, error) {
 	}, leases)
 }
 
-// restConfig finds the API server: in-cluster first, then $KUBECONFIG.
-// It also returns the namespace that source implies ("" if none).
+// restConfig finds the API server: an explicit $KUBECONFIG first (as
+// kubectl and controller-runtime do), then the pod's service account. It
+// also returns the namespace that source implies ("" if none).
 func restConfig(getenv func(string) string) (*rest.Config, string, error) {
-	if rc, err := rest.InClusterConfig(); err == nil {
-		ns := ""
-		if b, err := os.ReadFile(inClusterNamespaceFile); err == nil {
-			ns = strings.TrimSpace(string(b))
+	if path := getenv("KUBECONFIG"); path != "" {
+		loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+			&clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(path)}, &clientcmd.ConfigOverrides{})
+		rc, err := loader.ClientConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("ha: kubeconfig %s: %w", path, err)
+		}
+		ns, _, err := loader.Namespace()
+		if err != nil {
+			return nil, "", fmt.Errorf("ha: kubeconfig %s namespace: %w", path, err)
 		}
 		return rc, ns, nil
 	}
-	path := getenv("KUBECONFIG")
-	if path == "" {
+	if getenv("KUBERNETES_SERVICE_HOST") == "" {
 		return nil, "", errors.New("ha.enabled: not running in a Kubernetes pod and KUBECONFIG is not set")
 	}
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-		&clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(path)}, &clientcmd.ConfigOverrides{})
-	rc, err := loader.ClientConfig()
+	rc, err := rest.InClusterConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("ha: kubeconfig %s: %w", path, err)
+		return nil, "", fmt.Errorf("ha: in-cluster Kubernetes config: %w", err)
 	}
-	ns, _, err := loader.Namespace()
-	if err != nil {
-		return nil, "", fmt.Errorf("ha: kubeconfig %s namespace: %w", path, err)
+	ns := ""
+	if b, err := os.ReadFile(inClusterNamespaceFile); err == nil {
+		ns = strings.TrimSpace(string(b))
 	}
 	return rc, ns, nil
 }

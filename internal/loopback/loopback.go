@@ -4,6 +4,8 @@ package loopback
 
 import (
 	"net"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -18,4 +20,35 @@ func FreePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// ScrubEnv removes from this process's environment everything that could
+// point a bitrader under test at a real exchange or cluster, or hand it
+// credentials: bitrader's own variables (but BITRADER_TOOLS, where the
+// test tools are), ENVIRONMENT, the secrets and their files, and the
+// Kubernetes variables. A TestMain calls it before m.Run, so neither the
+// code under test nor a binary it starts (which inherits the environment)
+// sees a developer's or a CI pod's settings.
+func ScrubEnv() {
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if scrubbed(name) {
+			os.Unsetenv(name)
+		}
+	}
+}
+
+func scrubbed(name string) bool {
+	switch name {
+	case "BITRADER_TOOLS":
+		return false
+	case "ENVIRONMENT", "DRY_RUN", "LOG_LEVEL", "KUBECONFIG", "POD_NAME", "POD_NAMESPACE":
+		return true
+	}
+	for _, p := range []string{"BITRADER_", "API_KEY", "SECRET_KEY", "ADMIN_TOKEN", "KUBERNETES_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,16 @@
+package ha
+
+import (
+	"os"
+	"testing"
+
+	"github.com/bitrader/bitrader/internal/loopback"
+)
+
+// TestMain keeps the caller's environment (ENVIRONMENT, BITRADER_*, keys,
+// KUBECONFIG, a CI pod's KUBERNETES_*) away from the bitrader these tests
+// run: they must reach nothing but loopback.
+func TestMain(m *testing.M) {
+	loopback.ScrubEnv()
+	os.Exit(m.Run())
+}
