@@ -210,6 +210,9 @@ func TestOneActiveTrader(t *testing.T) {
 		{"live outside production", "staging", []string{"--set", "config.trading.live=true,config.trading.dryRun=false"}, "only allowed with environment=production"},
 		{"grace period shorter than shutdown", "staging", []string{"--set", "terminationGracePeriodSeconds=25"}, "terminationGracePeriodSeconds=25"},
 		{"longer shutdown not covered", "production", []string{"--set", "config.system.shutdownTimeout=1m"}, "(60s) + 10s"},
+		// A secret in values would land in the ConfigMap: secrets come from a Secret.
+		{"a secret in the config", "staging", []string{"--set", "config.secrets.apiKey=AKIA"}, "/config/secrets"},
+		{"plain http to the exchange", "production", []string{"--set", "config.api.baseURL=http://fapi.bitunix.com"}, "/config/api/baseURL"},
 	}
 	for _, tc := range refusals {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
