@@ -69,7 +69,7 @@ const MaxSharedState = 64 << 10
 const jitterFactor = 1.2
 
 // acquireErrorLogEvery bounds how often a standby repeats the same
-// acquire error in the log.
+// acquire or watch error in the log.
 const acquireErrorLogEvery = time.Minute
 
 // Elector is a Leader backed by a coordination.k8s.io/v1 Lease.
@@ -87,6 +87,9 @@ type Elector struct {
 	epoch   uint64    // epoch of the current or last term
 	renewed time.Time // start of the last successful write of the lease by this term
 	holder  string    // holder last observed on the lease
+	// resourceVersion of this process's last successful write of the
+	// lease, across campaigns: only that version with our name is ours.
+	written string
 
 	// Replicated state of the term with epoch inheritedEpoch: what the
 	// lease carried when the term was won, and whether the term has
@@ -281,7 +284,9 @@ func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, e
 	// is unchanged since our last write.
 	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
 	defer cancel()
-	if rerr := lock.release(relCtx); rerr != nil {
+	if rerr := lock.release(relCtx); errors.Is(rerr, errTakenOver) {
+		e.log.Info("lease not released: already taken over", "epoch", epoch, "err", rerr)
+	} else if rerr != nil {
 		e.log.Warn("lease not released; a standby takes over when it expires", "epoch", epoch, "err", rerr)
 	} else {
 		e.log.Info("lease released", "epoch", epoch)
@@ -307,18 +312,18 @@ func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
 	})
 	// A standby that cannot read or write the lease (API server down,
 	// RBAC missing) must say so, but not every retry period.
-	var lastErr string
-	var lastLogged time.Time
+	var warned rateLimited
 	for {
-		ok, err := lock.tryAcquire(ctx)
+		attemptCtx, cancel := context.WithTimeout(ctx, e.cfg.RenewDeadline)
+		ok, err := lock.tryAcquire(attemptCtx)
+		cancel()
 		switch {
 		case ok && err == nil:
 			return true
 		case err != nil && ctx.Err() == nil && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err):
 			// (Conflict and AlreadyExists: another standby won the race.)
-			if msg := err.Error(); msg != lastErr || e.clock.Now().Sub(lastLogged) >= acquireErrorLogEvery {
+			if warned.allow(err, e.clock.Now()) {
 				e.log.Warn("cannot acquire the lease; retrying", "err", err)
-				lastErr, lastLogged = msg, e.clock.Now()
 			}
 		}
 		wait := e.cfg.RetryPeriod + rand.N(time.Duration(jitterFactor*float64(e.cfg.RetryPeriod)))
@@ -362,30 +367,58 @@ func (e *Elector) keepRenewing(termCtx context.Context, lock *epochLock) {
 
 // startTerm opens the fence for the epoch the lock just acquired and
 // closes it the instant leaderCtx is cancelled.
+// The observer is told under e.mu, so that it sees a term's start and end
+// in that order even when the term ends while it starts.
 func (e *Elector) startTerm(leaderCtx context.Context) uint64 {
 	e.mu.Lock()
 	epoch := e.epoch
 	e.leading = leaderCtx.Err() == nil
 	e.termCtx = leaderCtx
+	if e.leading {
+		e.log.Info("leading", "epoch", epoch)
+		e.obs.Leader(true, epoch)
+	}
 	e.mu.Unlock()
 	context.AfterFunc(leaderCtx, func() { e.endTerm(epoch) })
-	e.log.Info("leading", "epoch", epoch)
-	e.obs.Leader(true, epoch)
 	return epoch
 }
 
 // endTerm closes the fence for epoch if that term is still open.
 func (e *Elector) endTerm(epoch uint64) {
 	e.mu.Lock()
-	was := e.leading && e.epoch == epoch
-	if was {
+	defer e.mu.Unlock()
+	if e.leading && e.epoch == epoch {
 		e.leading = false
-	}
-	e.mu.Unlock()
-	if was {
 		e.log.Info("stopped leading", "epoch", epoch)
 		e.obs.Leader(false, epoch)
 	}
+}
+
+// wrote records the resourceVersion of a successful write by this process.
+func (e *Elector) wrote(version string) {
+	e.mu.Lock()
+	e.written = version
+	e.mu.Unlock()
+}
+
+func (e *Elector) lastWrittenVersion() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.written
+}
+
+// rateLimited lets the same error through once a minute, a new one at once.
+type rateLimited struct {
+	msg string
+	at  time.Time
+}
+
+func (r *rateLimited) allow(err error, now time.Time) bool {
+	if msg := err.Error(); msg != r.msg || now.Sub(r.at) >= acquireErrorLogEvery {
+		r.msg, r.at = msg, now
+		return true
+	}
+	return false
 }
 
 // renewedAt records a successful write of the lease for epoch that started
@@ -408,13 +441,17 @@ func (e *Elector) observedHolder(h string) {
 }
 
 // watchRelease calls onRelease when the lease is modified to have no
-// holder, or deleted. The initial state is ignored: the campaign's first
-// attempt already sees it.
+// holder. The initial state is ignored: the campaign's first attempt
+// already sees it.
 func (e *Elector) watchRelease(ctx context.Context, onRelease func()) {
+	var warned rateLimited
 	for ctx.Err() == nil {
 		w, err := e.leases.Watch(ctx, e.cfg.LeaseName)
 		if err != nil {
-			e.log.Debug("lease watch failed", "err", err)
+			if ctx.Err() == nil && warned.allow(err, e.clock.Now()) {
+				// Handover still works, at the next retry instead of at once.
+				e.log.Warn("cannot watch the lease; a released lease is noticed at the next attempt", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 			case <-e.clock.After(e.cfg.RetryPeriod):
@@ -436,10 +473,10 @@ func (e *Elector) watchEvents(ctx context.Context, w watch.Interface, onRelease 
 				return
 			}
 			lease, _ := ev.Object.(*coordinationv1.Lease)
-			switch {
-			case ev.Type == watch.Deleted,
-				ev.Type == watch.Modified && lease != nil && lease.Name == e.cfg.LeaseName &&
-					(lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == ""):
+			// A deletion is not a release: the last holder may still lead
+			// until its renewal fails (see tryAcquire).
+			if ev.Type == watch.Modified && lease != nil && lease.Name == e.cfg.LeaseName &&
+				(lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "") {
 				onRelease()
 			}
 		}

@@ -167,6 +167,12 @@ func newFakeClientset(objs ...runtime.Object) (*fake.Clientset, *atomic.Bool) {
 	return cs, &broken
 }
 
+// freeLease is a lease nobody holds and no epoch was written to yet: an
+// elector takes it at its first attempt.
+func freeLease() *coordinationv1.Lease {
+	return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1"}}
+}
+
 // typedLeases adapts a clientset's typed lease client to Leases, so the
 // unit tests can use client-go's fake clientset (the real API server
 // tests exercise NewLeases).
@@ -422,21 +428,30 @@ func TestEpochIncrementsOnAcquisition(t *testing.T) {
 
 // A first term's epoch is the time in ms, whether the lease is new or
 // carries no epoch yet: counting from 1 again after the lease was deleted
-// would reuse client ids.
+// would reuse client ids. A missing lease is created only after it has
+// been missing for a lease duration: it may have been deleted under a
+// leader that is still leading until its next renewal.
 func TestFirstTermEpochIsTheTime(t *testing.T) {
 	for _, existing := range []bool{false, true} {
 		var objs []runtime.Object
 		if existing {
-			objs = append(objs, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1"}})
+			objs = append(objs, freeLease())
 		}
 		cs, _ := newFakeClientset(objs...)
 		cfg := testConfig("a")
-		want := uint64(clockOf(cfg).Now().UnixMilli())
+		clk := clockOf(cfg)
 		e, err := NewElector(cfg, leasesOf(cs))
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := start(t, e)
+		if !existing {
+			clk.next(t, cfg.LeaseDuration-time.Millisecond)
+			clk.parked(t)
+			noEpoch(t, r.epochs, "a lease duration after the lease went missing")
+			clk.Advance(maxWait(cfg))
+		}
+		want := uint64(clk.Now().UnixMilli())
 		if got := recvEpoch(t, r.epochs, 5*time.Second, "leadership"); got != want {
 			t.Fatalf("existing lease %v: epoch %d, want %d", existing, got, want)
 		}
@@ -477,7 +492,7 @@ func TestBadEpochAnnotationNeverLeads(t *testing.T) {
 // started, even though the term's context is still alive: before the
 // elector gives the term up at the renew deadline.
 func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
-	cs, broken := newFakeClientset()
+	cs, broken := newFakeClientset(freeLease())
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
 	e, err := NewElector(cfg, leasesOf(cs))
@@ -516,7 +531,7 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 // Another writer taking the lease ends the term at the next renewal
 // (conflict), not at the renew deadline; and a later term has a new epoch.
 func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
-	cs, _ := newFakeClientset()
+	cs, _ := newFakeClientset(freeLease())
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
 	e, err := NewElector(cfg, leasesOf(cs))
@@ -556,7 +571,7 @@ func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
 // Graceful stop: lead returns first, then the lease is released (holder
 // cleared) with the epoch kept for the successor to increment.
 func TestGracefulStopReleasesAfterLeadReturns(t *testing.T) {
-	cs, _ := newFakeClientset()
+	cs, _ := newFakeClientset(freeLease())
 	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
@@ -600,7 +615,7 @@ func TestGracefulStopReleasesAfterLeadReturns(t *testing.T) {
 
 // A lead function that fails ends the term, releases, and Run returns its error.
 func TestLeadErrorIsReturned(t *testing.T) {
-	cs, _ := newFakeClientset()
+	cs, _ := newFakeClientset(freeLease())
 	e, err := NewElector(testConfig("a"), leasesOf(cs))
 	if err != nil {
 		t.Fatal(err)
@@ -648,7 +663,7 @@ func (s *syncBuffer) String() string {
 // A standby that cannot reach the lease (API server down, RBAC missing)
 // says so at warning level, once per distinct error, not every attempt.
 func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
-	cs, broken := newFakeClientset()
+	cs, broken := newFakeClientset(freeLease())
 	broken.Store(true)
 	leases := &countingLeases{Leases: leasesOf(cs)}
 	var logs syncBuffer
@@ -700,5 +715,60 @@ current-context: x
 	delete(env, "KUBERNETES_SERVICE_HOST")
 	if _, _, err := restConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "KUBECONFIG is not set") {
 		t.Fatalf("neither KUBECONFIG nor a pod: err %v", err)
+	}
+}
+
+// A deleted lease ends the leader's term at its next renewal, and no
+// elector recreates it before a lease duration has passed: until its
+// renewal fails, the old leader may still be trading.
+func TestDeletedLease(t *testing.T) {
+	cs, _ := newFakeClientset(freeLease())
+	cfg := testConfig("a")
+	clk := clockOf(cfg)
+	e, err := NewElector(cfg, leasesOf(cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
+	if err := cs.CoordinationV1().Leases("trading").Delete(context.Background(), "bitrader", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.next(t, cfg.RetryPeriod) // the renewal finds no lease
+	recvEpoch(t, r.ended, 5*time.Second, "term end when the lease is gone")
+	if e.Allowed(ep) {
+		t.Fatal("fence open after the lease was deleted")
+	}
+	clk.next(t, cfg.LeaseDuration-time.Millisecond)
+	clk.parked(t)
+	noEpoch(t, r.epochs, "within a lease duration of finding it deleted")
+	clk.Advance(maxWait(cfg))
+	if next := recvEpoch(t, r.epochs, 5*time.Second, "the recreated lease"); next <= ep {
+		t.Fatalf("epoch %d after %d", next, ep)
+	}
+}
+
+// Our own name on the lease, written by another process (a replica
+// misconfigured with the same identity, or this pod's previous process),
+// is waited out like any other holder.
+func TestSameIdentityElsewhereIsWaitedOut(t *testing.T) {
+	holder, dur := "a", int32(1)
+	cs, _ := newFakeClientset(&coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "7"}},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur},
+	})
+	cfg := testConfig("a")
+	clk := clockOf(cfg)
+	e, err := NewElector(cfg, leasesOf(cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, e)
+	clk.next(t, 900*time.Millisecond)
+	clk.parked(t)
+	noEpoch(t, r.epochs, "over a live lease in our name that we did not write")
+	clk.Advance(maxWait(cfg))
+	if ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership once it expired"); ep != 8 {
+		t.Fatalf("epoch %d, want 8", ep)
 	}
 }

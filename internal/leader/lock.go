@@ -35,27 +35,50 @@ type epochLock struct {
 	observedAt      time.Time
 	// Start of the write that acquired the lease, by e.clock.
 	acquiredAt time.Time
+	// When this campaign first found the lease missing, and the longest
+	// lease duration it saw on it: a deleted lease is no release, its last
+	// holder may still be leading until its own renewal fails.
+	absentSince  time.Time
+	lastDuration time.Duration
 }
+
+// errTakenOver: the lease is someone else's now; nothing to release.
+var errTakenOver = errors.New("lease already held by another replica")
 
 // tryAcquire makes one attempt to take the lease (create it, or take it
 // over once its holder's lease has expired or been released). It reports
 // whether this campaign now holds it.
 func (l *epochLock) tryAcquire(ctx context.Context) (bool, error) {
 	lease, err := l.get(ctx)
+	now := l.e.clock.Now()
 	if apierrors.IsNotFound(err) {
+		// A missing lease may have been deleted under a live leader, whose
+		// fence stays open until its next renewal fails: create it only
+		// once it has been missing for a whole lease duration.
+		if l.absentSince.IsZero() {
+			l.absentSince = now
+		}
+		if now.Sub(l.absentSince) < max(l.e.cfg.LeaseDuration, l.lastDuration) {
+			return false, nil
+		}
 		err = l.create(ctx)
 		return err == nil, err
 	}
 	if err != nil {
 		return false, err
 	}
-	now := l.e.clock.Now()
+	l.absentSince = time.Time{}
+	duration := time.Duration(ptrValue(lease.Spec.LeaseDurationSeconds)) * time.Second
+	l.lastDuration = max(l.lastDuration, duration)
 	if lease.ResourceVersion != l.observedVersion {
 		l.observedVersion, l.observedAt = lease.ResourceVersion, now
 	}
 	holder := ptrValue(lease.Spec.HolderIdentity)
-	expires := l.observedAt.Add(time.Duration(ptrValue(lease.Spec.LeaseDurationSeconds)) * time.Second)
-	if holder != "" && holder != l.Identity() && now.Before(expires) {
+	// Our own name on the lease is ours only if we wrote that version: a
+	// second replica misconfigured with the same identity, or this pod's
+	// previous process, must be waited out like any other holder.
+	ours := holder == l.Identity() && lease.ResourceVersion == l.e.lastWrittenVersion()
+	if holder != "" && !ours && now.Before(l.observedAt.Add(duration)) {
 		return false, nil
 	}
 	err = l.update(ctx)
@@ -82,6 +105,9 @@ func (l *epochLock) renew(ctx context.Context) error {
 func (l *epochLock) get(ctx context.Context) (*coordinationv1.Lease, error) {
 	lease, err := l.e.leases.Get(ctx, l.e.cfg.LeaseName)
 	if err != nil {
+		if l.termEpoch != 0 && apierrors.IsNotFound(err) {
+			l.lost("lease deleted")
+		}
 		return nil, err
 	}
 	l.lease = lease
@@ -91,9 +117,7 @@ func (l *epochLock) get(ctx context.Context) (*coordinationv1.Lease, error) {
 	if l.termEpoch != 0 {
 		epoch, perr := leaseEpoch(lease)
 		if holder != l.Identity() || perr != nil || epoch != l.termEpoch {
-			l.e.log.Warn("lease taken over", "epoch", l.termEpoch, "holder", holder, "leaseEpoch", epoch)
-			l.e.endTerm(l.termEpoch)
-			l.onLost()
+			l.lost("lease taken over", "holder", holder, "leaseEpoch", epoch)
 		}
 	}
 	return lease, nil
@@ -154,6 +178,7 @@ func (l *epochLock) create(ctx context.Context) error {
 		return err
 	}
 	l.lease, l.written, l.termEpoch, l.acquiredAt = created, true, epoch, start
+	l.e.wrote(created.ResourceVersion)
 	l.e.renewedAt(epoch, start)
 	return nil
 }
@@ -202,12 +227,10 @@ func (l *epochLock) update(ctx context.Context) error {
 	}
 	updated, err := l.e.leases.Update(ctx, next)
 	if err != nil {
-		if l.termEpoch != 0 && apierrors.IsConflict(err) {
-			// Someone else wrote the lease: our term is over now, not at
-			// the renew deadline.
-			l.e.log.Warn("lease changed by another writer", "epoch", l.termEpoch)
-			l.e.endTerm(l.termEpoch)
-			l.onLost()
+		if l.termEpoch != 0 && (apierrors.IsConflict(err) || apierrors.IsNotFound(err)) {
+			// Someone else wrote or deleted the lease: our term is over
+			// now, not at the renew deadline.
+			l.lost("lease changed by another writer", "err", err)
 		}
 		l.written = false
 		return err
@@ -217,6 +240,7 @@ func (l *epochLock) update(ctx context.Context) error {
 		l.acquiredAt = start
 	}
 	l.lease, l.written, l.termEpoch = updated, true, epoch
+	l.e.wrote(updated.ResourceVersion)
 	l.e.renewedAt(epoch, start)
 	return nil
 }
@@ -236,7 +260,7 @@ func (l *epochLock) release(ctx context.Context) error {
 		}
 		epoch, _ := leaseEpoch(lease)
 		if h := lease.Spec.HolderIdentity; h == nil || *h != l.Identity() || epoch != l.termEpoch {
-			return fmt.Errorf("release lease %s: now held by someone else (epoch %d)", l.Describe(), epoch)
+			return fmt.Errorf("release lease %s: %w (holder %q, epoch %d)", l.Describe(), errTakenOver, ptrValue(h), epoch)
 		}
 		l.lease = lease
 	}
@@ -257,12 +281,22 @@ func (l *epochLock) release(ctx context.Context) error {
 		next.Annotations[SharedStateAnnotation] = s
 	}
 	updated, err := l.e.leases.Update(ctx, next)
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("release lease %s: %w: %w", l.Describe(), errTakenOver, err)
+	}
 	if err != nil {
 		return fmt.Errorf("release lease %s: %w", l.Describe(), err)
 	}
 	l.lease, l.written = updated, false
 	l.e.observedHolder("")
 	return nil
+}
+
+// lost ends this campaign's term now.
+func (l *epochLock) lost(why string, args ...any) {
+	l.e.log.Warn(why, append([]any{"epoch", l.termEpoch}, args...)...)
+	l.e.endTerm(l.termEpoch)
+	l.onLost()
 }
 
 // leaseEpoch reads the epoch annotation; a lease without one is epoch 0.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/bitrader/bitrader/internal/leader"
@@ -458,6 +460,37 @@ func TestRealAPIServerUnreachable(t *testing.T) {
 		closedAt.Sub(cutAt).Round(time.Millisecond), tookOver.Sub(cutAt).Round(time.Millisecond), ea, eb)
 	if !closedAt.Before(tookOver) {
 		t.Fatalf("fence closed at %s, not before the takeover at %s", closedAt, tookOver)
+	}
+	c.venue.check(t)
+}
+
+// Deleting the Lease (an operator, a namespace rebuilt) is no release:
+// the leader's fence stays open until its next renewal finds the lease
+// gone, so no standby may recreate it at once. The two fences are never
+// open together, and afterwards one replica leads again.
+func TestRealDeletedLeaseNoOverlap(t *testing.T) {
+	c := newCluster(t)
+	a := c.add("bot-a", "")
+	_, ea, _ := c.waitLeader(10*time.Second, nil)
+	b := c.add("bot-b", "")
+	time.Sleep(3 * retryPeriod) // b is a standby in its loop
+	cs, err := kubernetes.NewForConfig(c.env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoordinationV1().Leases("default").Delete(context.Background(), "bitrader", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := time.Now()
+	for time.Since(deleted) < leaseDuration+time.Second {
+		if a.e.Allowed(ea) && b.e.Allowed(b.e.Epoch()) && b.e.Epoch() != ea {
+			t.Fatalf("both fences open %s after the lease was deleted (a epoch %d, b epoch %d)", time.Since(deleted), ea, b.e.Epoch())
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	_, next, _ := c.waitLeader(10*time.Second, nil)
+	if next <= ea {
+		t.Errorf("epoch %d after %d", next, ea)
 	}
 	c.venue.check(t)
 }

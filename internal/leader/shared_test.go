@@ -112,6 +112,7 @@ func TestSharedStateOnCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := start(t, e)
+	clockOf(cfg).next(t, cfg.LeaseDuration) // a missing lease is created after a lease duration
 	recvEpoch(t, r.epochs, 5*time.Second, "leadership")
 	if got := getLease(t, cs).Annotations[SharedStateAnnotation]; got != `{"k":1}` {
 		t.Fatalf("created lease carries %q", got)
