@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
@@ -36,12 +37,14 @@ func (s Secret) Reveal() string {
 // IsSet reports whether the secret is non-empty.
 func (s Secret) IsSet() bool { return s.value != nil }
 
-// Equal compares in constant time, so a token check leaks no timing.
+// Equal compares in constant time, so a token check leaks no timing; the
+// digests are compared, not the texts, so not even the length leaks.
 func (s Secret) Equal(candidate string) bool {
 	if s.value == nil {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(*s.value), []byte(candidate)) == 1
+	want, got := sha256.Sum256([]byte(*s.value)), sha256.Sum256([]byte(candidate))
+	return subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
 
 func (s Secret) String() string   { return s.mask() }

@@ -190,6 +190,8 @@ func (s *Server) admin(action func(*http.Request) error) http.HandlerFunc {
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || !s.cfg.Token.Equal(token) {
+			// Never the presented token: it may be a real one mistyped.
+			s.cfg.Logger.Warn("admin request refused: missing or wrong token", "path", r.URL.Path, "remote", r.RemoteAddr)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -151,5 +152,23 @@ func TestAdminOnStandbyIsRefused(t *testing.T) {
 	srv.srv.Handler.ServeHTTP(rec, req)
 	if rec.Code != 401 || rec.Header().Get(LeaderHeader) != "" {
 		t.Errorf("unauthenticated on a standby: %d, leader header %q", rec.Code, rec.Header().Get(LeaderHeader))
+	}
+}
+
+// A refused admin request is logged, without the token it presented (a
+// mistyped real token would otherwise land in the logs).
+func TestRefusedAdminRequestIsLoggedWithoutToken(t *testing.T) {
+	var logs strings.Builder
+	kill := &fakeKill{}
+	srv := New(Config{Kill: kill, Token: config.NewSecret("s3cret"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	req := httptest.NewRequest("POST", "/admin/kill", nil)
+	req.Header.Set("Authorization", "Bearer s3cre7-almost")
+	rec := httptest.NewRecorder()
+	srv.srv.Handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized || kill.killed != 0 {
+		t.Fatalf("got %d, kill called %d times", rec.Code, kill.killed)
+	}
+	if !strings.Contains(logs.String(), "wrong token") || strings.Contains(logs.String(), "s3cre7-almost") || strings.Contains(logs.String(), "s3cret") {
+		t.Fatalf("log: %s", logs.String())
 	}
 }
