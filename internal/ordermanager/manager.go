@@ -761,7 +761,7 @@ func (m *Manager) CancelAll(ctx context.Context) error {
 	var errs []error
 	for _, o := range m.OpenOrders() {
 		ref := OrderRef{Symbol: o.Intent.Symbol, ClientID: o.ClientID, OrderID: o.ExchangeID}
-		if o.Adopted && len(o.ClientID) > 2 && o.ClientID[:2] == "x-" {
+		if noClientID(o) {
 			ref.ClientID = ""
 		}
 		if err := m.venue.Cancel(ctx, ref); err != nil && !errors.Is(err, ErrNotFound) {

@@ -3,6 +3,7 @@ package ordermanager
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/journal"
@@ -245,5 +246,14 @@ func keyOf(r Report) string {
 	if r.ClientID != "" {
 		return r.ClientID
 	}
-	return "x-" + r.OrderID
+	return foreignKeyPrefix + r.OrderID
+}
+
+// foreignKeyPrefix starts the key keyOf gives an order without a client id.
+const foreignKeyPrefix = "x-"
+
+// noClientID reports whether o was adopted without a client id (keyed by
+// its exchange id): it cannot be looked up or cancelled by client id.
+func noClientID(o OrderRecord) bool {
+	return o.Adopted && len(o.ClientID) > len(foreignKeyPrefix) && strings.HasPrefix(o.ClientID, foreignKeyPrefix)
 }

@@ -182,7 +182,7 @@ func (m *Manager) Reconcile(ctx context.Context) (ReconcileResult, error) {
 			break // without the venue listing we cannot tell missing from open
 		}
 		res.Checked++
-		if o.Adopted && len(o.ClientID) > 2 && o.ClientID[:2] == "x-" {
+		if noClientID(o) {
 			continue // foreign without client id: cannot look up; left open
 		}
 		rep, lerr := m.venue.OrderByClientID(ctx, o.ClientID)
@@ -411,7 +411,7 @@ func (m *Manager) refreshSymbolOrders(ctx context.Context, symbols map[string]Po
 		for _, o := range mine {
 			rep, ok := bykey[o.ClientID]
 			if !ok {
-				if o.Adopted && len(o.ClientID) > 2 && o.ClientID[:2] == "x-" {
+				if noClientID(o) {
 					moving[s] = true // no client id to look up: cannot tell
 					continue
 				}
