@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/bitrader/bitrader/internal/fixed"
@@ -305,7 +306,7 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 		}
 	}
 	changed := false
-	for _, s := range sortedKeys(mismatched) {
+	for _, s := range slices.Sorted(maps.Keys(mismatched)) {
 		v := mismatched[s]
 		var local fixed.Value
 		if p := m.ledger.Positions[s]; p != nil {
@@ -386,7 +387,7 @@ func (m *Manager) positionMismatches(venuePos []PositionReport) map[string]Posit
 // unsettled anyway).
 func (m *Manager) refreshSymbolOrders(ctx context.Context, symbols map[string]PositionReport, res *ReconcileResult) map[string]bool {
 	moving := map[string]bool{}
-	for _, s := range sortedKeys(symbols) {
+	for _, s := range slices.Sorted(maps.Keys(symbols)) {
 		m.mu.Lock()
 		var mine []OrderRecord
 		for k, o := range m.orders {
@@ -441,13 +442,4 @@ func (m *Manager) refreshSymbolOrders(ctx context.Context, symbols map[string]Po
 		}
 	}
 	return moving
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
