@@ -55,6 +55,14 @@ func (l *Ledger) pos(symbol string) *Position {
 	return p
 }
 
+// qty is the signed position in symbol, zero if there is none.
+func (l *Ledger) qty(symbol string) fixed.Value {
+	if p := l.Positions[symbol]; p != nil {
+		return p.Qty
+	}
+	return 0
+}
+
 // ApplyFill books one execution and returns the PnL it realised (before
 // fees). Increasing fills move the average entry; reducing fills realise
 // (price - entry) * closed qty * direction; a fill through zero closes the

@@ -308,10 +308,7 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 	changed := false
 	for _, s := range slices.Sorted(maps.Keys(mismatched)) {
 		v := mismatched[s]
-		var local fixed.Value
-		if p := m.ledger.Positions[s]; p != nil {
-			local = p.Qty
-		}
+		local := m.ledger.qty(s)
 		if local == v.Qty {
 			continue // the refresh booked what was missing
 		}
@@ -349,30 +346,19 @@ func (m *Manager) reconcilePositions(ctx context.Context, res *ReconcileResult) 
 func (m *Manager) positionMismatches(venuePos []PositionReport) map[string]PositionReport {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	venueQty := make(map[string]PositionReport, len(venuePos))
+	venue := make(map[string]PositionReport, len(venuePos))
 	for _, p := range venuePos {
-		venueQty[p.Symbol] = p
+		venue[p.Symbol] = p
 	}
-	var out map[string]PositionReport
-	add := func(s string, v PositionReport) {
-		if out == nil {
-			out = map[string]PositionReport{}
-		}
-		v.Symbol = s
-		out[s] = v
-	}
-	for s, v := range venueQty {
-		var local fixed.Value
-		if p := m.ledger.Positions[s]; p != nil {
-			local = p.Qty
-		}
-		if local != v.Qty {
-			add(s, v)
+	out := map[string]PositionReport{}
+	for s, v := range venue {
+		if m.ledger.qty(s) != v.Qty {
+			out[s] = v
 		}
 	}
 	for s, p := range m.ledger.Positions {
-		if _, ok := venueQty[s]; !ok && p.Qty != 0 {
-			add(s, PositionReport{})
+		if _, ok := venue[s]; !ok && p.Qty != 0 {
+			out[s] = PositionReport{Symbol: s}
 		}
 	}
 	return out
