@@ -151,7 +151,6 @@ type Symbol struct {
 type candleBuilder struct {
 	interval time.Duration
 	cur      trading.Kline
-	curEnd   time.Time // cur.OpenTime + interval, while open
 	open     bool
 	last     trading.Kline // last closed candle
 	hasLast  bool
@@ -197,7 +196,7 @@ func (s *Symbol) OnTrade(now time.Time, t trading.Trade) []trading.Kline {
 	s.closed = s.closed[:0]
 	for i := range s.candles {
 		c := &s.candles[i]
-		if c.open && !t.Time.Before(c.cur.OpenTime) && t.Time.Before(c.curEnd) {
+		if d := t.Time.Sub(c.cur.OpenTime); c.open && d >= 0 && d < c.interval {
 			// Inside the open candle (its start is an interval boundary, so
 			// Truncate would give it back): most trades, without Truncate.
 			c.add(t)
@@ -213,7 +212,6 @@ func (s *Symbol) OnTrade(now time.Time, t trading.Trade) []trading.Kline {
 			}
 			c.cur = trading.Kline{Symbol: s.symbol, OpenTime: start, Interval: c.interval,
 				Open: t.Price, High: t.Price, Low: t.Price, Close: t.Price, Volume: t.Qty}
-			c.curEnd = start.Add(c.interval)
 			c.open = true
 			continue
 		}
@@ -303,7 +301,6 @@ func (s *Symbol) AggregateKline(k trading.Kline) []trading.Kline {
 			}
 			c.cur = trading.Kline{Symbol: s.symbol, OpenTime: start, Interval: c.interval,
 				Open: k.Open, High: k.High, Low: k.Low, Close: k.Close, Volume: k.Volume}
-			c.curEnd = start.Add(c.interval)
 			c.open = true
 		} else {
 			c.cur.High = c.cur.High.Max(k.High)
