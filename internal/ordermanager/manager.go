@@ -418,23 +418,25 @@ func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, e
 		return *cur, nil
 	}
 	filled := step.Fill.Qty != 0 || step.Fill.Fee != 0
-	// A fill whose snapshot is due now goes to disk with its order record in
-	// one transaction: a crash between two writes would leave the fill on
-	// the record (never derived again) but not in the ledger.
-	booked := false
 	switch {
 	case ev.Kind == EvSent:
 		// Send-path states are not journaled: Pending already is, and on
 		// restart Pending means "maybe sent", which is what Submitted means too.
 	case filled && m.snapshotDueLocked():
+		// A fill whose snapshot is due now goes to disk with its order
+		// record in one transaction: a crash between two writes would leave
+		// the fill on the record (never derived again) but not in the ledger.
 		if err := m.putOrderAndFillLocked(step); err != nil {
 			return *cur, fmt.Errorf("journal order %s after %s: %w", key, ev.Kind, err)
 		}
-		booked = true
 	default:
 		if err := m.store.PutOrder(step.Order); err != nil {
 			// Keep memory as it was so memory never runs ahead of disk.
 			return *cur, fmt.Errorf("journal order %s after %s: %w", key, ev.Kind, err)
+		}
+		if filled { // the snapshot is not due: it is coalesced
+			m.ledger.ApplyFill(step.Fill)
+			m.ledgerChangedLocked()
 		}
 	}
 	*cur = step.Order
@@ -442,17 +444,8 @@ func (m *Manager) applyLocked(key string, ev Event, what string) (OrderRecord, e
 		m.logOrderEvent(key, what, ev.OrderID)
 	}
 	if filled {
-		if !booked {
-			m.ledger.ApplyFill(step.Fill)
-			m.ledgerChangedLocked()
-		}
 		m.obs.OrderFilled(step.Fill)
 		m.logEvent(key, fillEvent(step.Fill))
-		if !booked {
-			if err := m.maybeSaveLedgerLocked(); err != nil {
-				return *cur, err
-			}
-		}
 	}
 	return *cur, nil
 }
