@@ -354,9 +354,10 @@ func (g *Gate) Check(now time.Time, in trading.Intent, st AccountState) Decision
 	g.expireOrders(nowNs)
 
 	reducible := Reducible(in, st)
+	why, breaker, blocked := g.exposureBlock(now, st)
 	if in.Qty <= reducible {
 		g.recordOrder(nowNs)
-		return Decision{Verdict: Approve, Qty: in.Qty, ReduceOnly: g.blocked(now, st)}
+		return Decision{Verdict: Approve, Qty: in.Qty, ReduceOnly: blocked}
 	}
 	if in.ReduceOnly {
 		if reducible == 0 {
@@ -366,13 +367,8 @@ func (g *Gate) Check(now time.Time, in trading.Intent, st AccountState) Decision
 		// it anyway; send only the closing part.
 		return g.trim(nowNs, reducible, ReasonNotReducing, BreakerNone)
 	}
-	for b := BreakerKill; b < numBreakers; b++ {
-		if g.breakers[b].Tripped {
-			return g.closeOnly(nowNs, reducible, b.reason(), b)
-		}
-	}
-	if st.MarketData.IsZero() || now.Sub(st.MarketData) >= g.limits.StaleData {
-		return g.closeOnly(nowNs, reducible, ReasonStaleData, BreakerNone)
+	if blocked {
+		return g.closeOnly(nowNs, reducible, why, breaker)
 	}
 	if g.n >= len(g.orders) {
 		return Decision{Verdict: Refuse, Reason: ReasonOrderRate}
@@ -436,15 +432,18 @@ func (g *Gate) closeOnly(nowNs int64, reducible fixed.Value, r Reason, b Breaker
 	return d
 }
 
-// blocked reports whether new exposure is refused now: a tripped breaker
-// or stale market data.
-func (g *Gate) blocked(now time.Time, st AccountState) bool {
+// exposureBlock says why new exposure is refused now, if it is: the first
+// tripped breaker, else stale market data.
+func (g *Gate) exposureBlock(now time.Time, st AccountState) (Reason, Breaker, bool) {
 	for b := BreakerKill; b < numBreakers; b++ {
 		if g.breakers[b].Tripped {
-			return true
+			return b.reason(), b, true
 		}
 	}
-	return st.MarketData.IsZero() || now.Sub(st.MarketData) >= g.limits.StaleData
+	if st.MarketData.IsZero() || now.Sub(st.MarketData) >= g.limits.StaleData {
+		return ReasonStaleData, BreakerNone, true
+	}
+	return ReasonNone, BreakerNone, false
 }
 
 func (g *Gate) trim(nowNs int64, q fixed.Value, r Reason, b Breaker) Decision {
