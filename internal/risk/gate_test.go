@@ -250,9 +250,21 @@ func TestResume(t *testing.T) {
 	if len(bs) != 3 || !bs[0].Tripped || bs[0].Detail != "maintenance" || bs[1].Tripped || !bs[2].Tripped || bs[2].Reason != ReasonDrawdown {
 		t.Fatalf("breakers %+v", bs)
 	}
-	g.Resume(now)
+	resumed := now.Add(48 * time.Hour)
+	g.Resume(resumed)
 	if g.Tripped() {
 		t.Error("still tripped after resume")
+	}
+	// Replicas merge by these times (a release later than the other side's
+	// trip wins), so they are part of the persistent state.
+	snap := g.Snapshot()
+	if !snap.Kill.Resumed.Equal(resumed) || !snap.Drawdown.Resumed.Equal(resumed) || !snap.PeakRebased.Equal(resumed) || snap.PeakEquity != d("8000") {
+		t.Fatalf("release not recorded at %v: %+v", resumed, snap)
+	}
+	g2 := newGate(t, testLimits())
+	g2.Restore(snap)
+	if got := g2.Snapshot(); !reflect.DeepEqual(got, snap) {
+		t.Fatalf("restore lost the release:\n%+v\n%+v", got, snap)
 	}
 	g.Observe(now.Add(48*time.Hour+time.Second), d("8000"))
 	if g.Tripped() {
