@@ -435,3 +435,37 @@ func TestCoreStaleBookBlocksEntriesDespiteFreshMarks(t *testing.T) {
 		t.Fatalf("decisions %+v: the entry must be refused for stale data", ds)
 	}
 }
+
+// Under a halt (drift, shutdown, a journal failure) a close still goes
+// out, and goes out as reduce-only: left resting while the position
+// closes some other way, it can never open new exposure.
+func TestCoreHaltedClosesAreReduceOnly(t *testing.T) {
+	ctx := context.Background()
+	s := strategy.NewScripted([]strategy.Step{
+		{At: t0.Add(time.Second), Intent: mkt(trading.Buy, "0.01", false)},
+		{At: t0.Add(2 * time.Second), Intent: trading.Intent{Symbol: sym, Side: trading.Sell, Type: trading.Limit,
+			TimeInForce: trading.GTC, Price: px("52000"), Qty: px("0.01")}}, // rests far above
+	})
+	r := newRig(t, s, nil, risk.DefaultLimits())
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		if i == 2 {
+			r.core.Halt(at, "drift")
+		}
+		r.core.OnBook(ctx, at, book(at, "50000", "50001"))
+	}
+	ds := r.core.Status().Decisions
+	if len(ds) != 2 || ds[1].Verdict != "approve" || !ds[1].ReduceOnly {
+		t.Fatalf("decisions %+v: the close under the halt must be approved as reduce-only", ds)
+	}
+	var resting int
+	for _, o := range r.venue.Engine().OpenOrders(r.venue.Account(), sym) {
+		resting++
+		if o.Side != trading.Sell || !o.ReduceOnly {
+			t.Errorf("resting order %+v: want the sell, reduce-only", o)
+		}
+	}
+	if resting != 1 {
+		t.Fatalf("%d resting orders, want the one close", resting)
+	}
+}
