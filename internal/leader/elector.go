@@ -36,7 +36,8 @@ type Config struct {
 	RenewDeadline time.Duration
 	// RetryPeriod is the interval between acquire/renew attempts.
 	RetryPeriod time.Duration
-	// Clock drives the fence's freshness check; default the real clock.
+	// Clock drives the fence's freshness check, lease expiry, the renew
+	// deadline and the waits between attempts; default the real clock.
 	Clock    Clock
 	Observer Observer
 	Logger   *slog.Logger
@@ -68,9 +69,9 @@ const MaxSharedState = 64 << 10
 // that standbys started together do not write the lease in lock step.
 const jitterFactor = 1.2
 
-// acquireErrorLogEvery bounds how often a standby repeats the same
-// acquire or watch error in the log.
-const acquireErrorLogEvery = time.Minute
+// repeatWarningEvery bounds how often the same acquire or watch error is
+// logged again.
+const repeatWarningEvery = time.Minute
 
 // Elector is a Leader backed by a coordination.k8s.io/v1 Lease.
 type Elector struct {
@@ -80,6 +81,10 @@ type Elector struct {
 	obs    Observer
 	log    *slog.Logger
 	window time.Duration
+	// lastWrite is the resourceVersion of this process's last successful
+	// write of the lease, across campaigns: only that version with our
+	// name on it is ours. Election goroutine only.
+	lastWrite string
 
 	mu      sync.Mutex
 	leading bool // a term is active (its context not yet cancelled)
@@ -87,9 +92,6 @@ type Elector struct {
 	epoch   uint64    // epoch of the current or last term
 	renewed time.Time // start of the last successful write of the lease by this term
 	holder  string    // holder last observed on the lease
-	// resourceVersion of this process's last successful write of the
-	// lease, across campaigns: only that version with our name is ours.
-	written string
 
 	// Replicated state of the term with epoch inheritedEpoch: what the
 	// lease carried when the term was won, and whether the term has
@@ -140,11 +142,10 @@ func NewElector(cfg Config, leases Leases) (*Elector, error) {
 // deadline. keepRenewing gives the term up (and the lease is released) at the
 // renew deadline, so the fence must already be shut then, with a margin for
 // a leader goroutine that is descheduled between two checks.
+// NewElector has checked that RenewDeadline exceeds 1.2 x RetryPeriod,
+// so the window is positive.
 func fenceWindow(cfg Config) time.Duration {
-	if w := cfg.RenewDeadline - cfg.RetryPeriod; w > 0 {
-		return w
-	}
-	return cfg.RenewDeadline / 2
+	return cfg.RenewDeadline - cfg.RetryPeriod
 }
 
 // Allowed implements ordermanager.Fence: true only while a term with
@@ -394,19 +395,6 @@ func (e *Elector) endTerm(epoch uint64) {
 	}
 }
 
-// wrote records the resourceVersion of a successful write by this process.
-func (e *Elector) wrote(version string) {
-	e.mu.Lock()
-	e.written = version
-	e.mu.Unlock()
-}
-
-func (e *Elector) lastWrittenVersion() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.written
-}
-
 // rateLimited lets the same error through once a minute, a new one at once.
 type rateLimited struct {
 	msg string
@@ -414,7 +402,7 @@ type rateLimited struct {
 }
 
 func (r *rateLimited) allow(err error, now time.Time) bool {
-	if msg := err.Error(); msg != r.msg || now.Sub(r.at) >= acquireErrorLogEvery {
+	if msg := err.Error(); msg != r.msg || now.Sub(r.at) >= repeatWarningEvery {
 		r.msg, r.at = msg, now
 		return true
 	}

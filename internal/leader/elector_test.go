@@ -244,6 +244,17 @@ type running struct {
 	ended  chan uint64
 }
 
+// elect starts an elector on cfg over a fake API server that holds objs.
+func elect(t *testing.T, cfg Config, objs ...runtime.Object) (*fake.Clientset, *atomic.Bool, *Elector, *running) {
+	t.Helper()
+	cs, broken := newFakeClientset(objs...)
+	e, err := NewElector(cfg, leasesOf(cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, broken, e, start(t, e)
+}
+
 func start(t *testing.T, e *Elector) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -374,19 +385,15 @@ func TestNewStaticWhenDisabled(t *testing.T) {
 func TestEpochIncrementsOnAcquisition(t *testing.T) {
 	old := metav1.NewMicroTime(time.Now().Add(-time.Hour))
 	holder, dur := "gone", int32(1)
-	cs, _ := newFakeClientset(&coordinationv1.Lease{
+	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "41"}},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur, RenewTime: &old, AcquireTime: &old},
-	})
+	}
 	obs := &recObserver{}
 	cfg := testConfig("a")
 	cfg.Observer = obs
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	cs, _, e, r := elect(t, cfg, lease)
 	// The holder's 1s lease runs from when we first saw it, whatever
 	// renewTime its own clock wrote.
 	clk.next(t, 900*time.Millisecond)
@@ -437,14 +444,9 @@ func TestFirstTermEpochIsTheTime(t *testing.T) {
 		if existing {
 			objs = append(objs, freeLease())
 		}
-		cs, _ := newFakeClientset(objs...)
 		cfg := testConfig("a")
 		clk := clockOf(cfg)
-		e, err := NewElector(cfg, leasesOf(cs))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := start(t, e)
+		cs, _, e, r := elect(t, cfg, objs...)
 		if !existing {
 			clk.next(t, cfg.LeaseDuration-time.Millisecond)
 			clk.parked(t)
@@ -467,16 +469,12 @@ func TestFirstTermEpochIsTheTime(t *testing.T) {
 }
 
 func TestBadEpochAnnotationNeverLeads(t *testing.T) {
-	cs, _ := newFakeClientset(&coordinationv1.Lease{
+	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "x7"}},
-	})
+	}
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	cs, _, _, r := elect(t, cfg, lease)
 	// Several acquire attempts must all fail.
 	for range 5 {
 		clk.next(t, maxWait(cfg))
@@ -492,14 +490,9 @@ func TestBadEpochAnnotationNeverLeads(t *testing.T) {
 // started, even though the term's context is still alive: before the
 // elector gives the term up at the renew deadline.
 func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
-	cs, broken := newFakeClientset(freeLease())
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	_, broken, e, r := elect(t, cfg, freeLease())
 	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
 	renewed := clk.Now() // the acquiring write
 	broken.Store(true)   // no renewal succeeds from here on
@@ -531,14 +524,9 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 // Another writer taking the lease ends the term at the next renewal
 // (conflict), not at the renew deadline; and a later term has a new epoch.
 func TestConflictEndsTermAndNextTermHasNewEpoch(t *testing.T) {
-	cs, _ := newFakeClientset(freeLease())
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	cs, _, e, r := elect(t, cfg, freeLease())
 	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
 	// An operator (or a confused replica) hands the lease to "b", who
 	// then lets it lapse quickly.
@@ -630,17 +618,6 @@ func TestLeadErrorIsReturned(t *testing.T) {
 	}
 }
 
-// countingLeases counts Get calls (one per acquire attempt).
-type countingLeases struct {
-	Leases
-	gets atomic.Int64
-}
-
-func (c *countingLeases) Get(ctx context.Context, name string) (*coordinationv1.Lease, error) {
-	c.gets.Add(1)
-	return c.Leases.Get(ctx, name)
-}
-
 // syncBuffer is a log sink the elector's goroutines may write to while
 // the test reads it.
 type syncBuffer struct {
@@ -665,13 +642,12 @@ func (s *syncBuffer) String() string {
 func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
 	cs, broken := newFakeClientset(freeLease())
 	broken.Store(true)
-	leases := &countingLeases{Leases: leasesOf(cs)}
 	var logs syncBuffer
 	cfg := testConfig("a")
 	cfg.RetryPeriod, cfg.RenewDeadline, cfg.LeaseDuration = 10*time.Millisecond, 500*time.Millisecond, time.Second
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leases)
+	e, err := NewElector(cfg, leasesOf(cs)) // not elect: broken before the first attempt
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,7 +658,7 @@ func TestAcquireErrorsAreLoggedOnce(t *testing.T) {
 	clk.parked(t)
 	out := logs.String()
 	if n := strings.Count(out, "cannot acquire the lease"); n != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "connection refused (test)") {
-		t.Fatalf("after %d failed attempts the log has %d warnings:\n%s", leases.gets.Load(), n, out)
+		t.Fatalf("after 6 failed attempts the log has %d warnings:\n%s", n, out)
 	}
 	broken.Store(false)
 	clk.Advance(maxWait(cfg))
@@ -722,14 +698,9 @@ current-context: x
 // elector recreates it before a lease duration has passed: until its
 // renewal fails, the old leader may still be trading.
 func TestDeletedLease(t *testing.T) {
-	cs, _ := newFakeClientset(freeLease())
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	cs, _, e, r := elect(t, cfg, freeLease())
 	ep := recvEpoch(t, r.epochs, 5*time.Second, "leadership")
 	if err := cs.CoordinationV1().Leases("trading").Delete(context.Background(), "bitrader", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -753,17 +724,13 @@ func TestDeletedLease(t *testing.T) {
 // is waited out like any other holder.
 func TestSameIdentityElsewhereIsWaitedOut(t *testing.T) {
 	holder, dur := "a", int32(1)
-	cs, _ := newFakeClientset(&coordinationv1.Lease{
+	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: "bitrader", Namespace: "trading", ResourceVersion: "1", Annotations: map[string]string{EpochAnnotation: "7"}},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur},
-	})
+	}
 	cfg := testConfig("a")
 	clk := clockOf(cfg)
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	_, _, _, r := elect(t, cfg, lease)
 	clk.next(t, 900*time.Millisecond)
 	clk.parked(t)
 	noEpoch(t, r.epochs, "over a live lease in our name that we did not write")

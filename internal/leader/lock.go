@@ -77,7 +77,7 @@ func (l *epochLock) tryAcquire(ctx context.Context) (bool, error) {
 	// Our own name on the lease is ours only if we wrote that version: a
 	// second replica misconfigured with the same identity, or this pod's
 	// previous process, must be waited out like any other holder.
-	ours := holder == l.Identity() && lease.ResourceVersion == l.e.lastWrittenVersion()
+	ours := holder == l.Identity() && lease.ResourceVersion == l.e.lastWrite
 	if holder != "" && !ours && now.Before(l.observedAt.Add(duration)) {
 		return false, nil
 	}
@@ -178,7 +178,7 @@ func (l *epochLock) create(ctx context.Context) error {
 		return err
 	}
 	l.lease, l.written, l.termEpoch, l.acquiredAt = created, true, epoch, start
-	l.e.wrote(created.ResourceVersion)
+	l.e.lastWrite = created.ResourceVersion
 	l.e.renewedAt(epoch, start)
 	return nil
 }
@@ -240,7 +240,7 @@ func (l *epochLock) update(ctx context.Context) error {
 		l.acquiredAt = start
 	}
 	l.lease, l.written, l.termEpoch = updated, true, epoch
-	l.e.wrote(updated.ResourceVersion)
+	l.e.lastWrite = updated.ResourceVersion
 	l.e.renewedAt(epoch, start)
 	return nil
 }

@@ -191,6 +191,12 @@ func (c *cluster) nodeList() []*node {
 // add starts an elector named id. host, if set, replaces the API server
 // address (to go through a proxy).
 func (c *cluster) add(id, host string) *node {
+	return c.start(id, host, nil, nil)
+}
+
+// start starts an elector named id that publishes snapshot (if not nil)
+// and, in each term, runs beginTerm (if not nil) and then trades.
+func (c *cluster) start(id, host string, snapshot func() []byte, beginTerm func(e *leader.Elector, epoch uint64) error) *node {
 	t := c.t
 	rc := rest.CopyConfig(c.env.Config)
 	if host != "" {
@@ -205,6 +211,7 @@ func (c *cluster) add(id, host string) *node {
 	e, err := leader.NewElector(leader.Config{
 		LeaseName: "bitrader", Namespace: "default", Identity: id,
 		LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
+		Snapshot: snapshot,
 	}, leases)
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +220,11 @@ func (c *cluster) add(id, host string) *node {
 	n := &node{id: id, e: e, gate: g, cancel: cancel, done: make(chan error, 1), terms: make(chan uint64, 16)}
 	go func() {
 		n.done <- e.Run(ctx, func(ctx context.Context, epoch uint64) error {
+			if beginTerm != nil {
+				if err := beginTerm(e, epoch); err != nil {
+					return err
+				}
+			}
 			n.terms <- epoch
 			// The "order manager": place an order every 5ms, each one
 			// only if the fence allows it, like ordermanager.Submit.

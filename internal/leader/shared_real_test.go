@@ -2,12 +2,9 @@ package leader_test
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
-
-	"k8s.io/client-go/rest"
 
 	"github.com/bitrader/bitrader/internal/leader"
 )
@@ -33,62 +30,24 @@ func (s *stateNode) snapshot() []byte {
 }
 
 func (c *cluster) addStateful(id, state string) *stateNode {
-	t := c.t
-	rc := rest.CopyConfig(c.env.Config)
-	g := &gate{}
-	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { g.rt = rt; return g })
-	leases, err := leader.NewLeases(rc, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &stateNode{state: state, inherited: make(chan string, 4), ordersAtInherit: make(chan int, 4)}
-	e, err := leader.NewElector(leader.Config{
-		LeaseName: "bitrader", Namespace: "default", Identity: id,
-		LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
-		Snapshot: s.snapshot,
-	}, leases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.node = &node{id: id, e: e, gate: g, cancel: cancel, done: make(chan error, 1), terms: make(chan uint64, 16)}
-	go func() {
-		s.done <- e.Run(ctx, func(ctx context.Context, epoch uint64) error {
-			// As the engine's BeginTerm does: adopt, then trade.
-			if err := e.Inherit(func(b []byte) error {
-				if len(b) > 0 { // merge: the inherited state wins in this model
-					s.set(string(b))
-				}
-				n := 0
-				for _, o := range c.venue.snapshot() {
-					if o.who == id {
-						n++
-					}
-				}
-				s.ordersAtInherit <- n
-				s.inherited <- string(b)
-				return nil
-			}); err != nil {
-				return err
+	// As the engine's BeginTerm does: adopt, then trade.
+	s.node = c.start(id, "", s.snapshot, func(e *leader.Elector, _ uint64) error {
+		return e.Inherit(func(b []byte) error {
+			if len(b) > 0 { // merge: the inherited state wins in this model
+				s.set(string(b))
 			}
-			s.terms <- epoch
-			tk := time.NewTicker(5 * time.Millisecond)
-			defer tk.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-tk.C:
-				}
-				if e.Allowed(epoch) {
-					c.venue.place(id, epoch)
+			n := 0
+			for _, o := range c.venue.snapshot() {
+				if o.who == id {
+					n++
 				}
 			}
+			s.ordersAtInherit <- n
+			s.inherited <- string(b)
+			return nil
 		})
-	}()
-	c.mu.Lock()
-	c.nodes = append(c.nodes, s.node)
-	c.mu.Unlock()
+	})
 	return s
 }
 

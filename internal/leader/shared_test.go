@@ -104,14 +104,9 @@ func TestSharedStateInheritedThenPublished(t *testing.T) {
 // A new lease carries our snapshot from its creation; there is nothing to
 // inherit.
 func TestSharedStateOnCreate(t *testing.T) {
-	cs, _ := newFakeClientset()
 	cfg := testConfig("a")
 	cfg.Snapshot = func() []byte { return []byte(`{"k":1}`) }
-	e, err := NewElector(cfg, leasesOf(cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := start(t, e)
+	cs, _, e, r := elect(t, cfg)
 	clockOf(cfg).next(t, cfg.LeaseDuration) // a missing lease is created after a lease duration
 	recvEpoch(t, r.epochs, 5*time.Second, "leadership")
 	if got := getLease(t, cs).Annotations[SharedStateAnnotation]; got != `{"k":1}` {
