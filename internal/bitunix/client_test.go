@@ -476,34 +476,58 @@ func TestConcurrentOrdersKeepTheirOwnBytes(t *testing.T) {
 	}
 }
 
-// A server that answers before reading the request: the transport may
-// still be writing the body when the reply arrives, so the parts must not
-// be reused until the transport has closed it (run with -race).
-func TestEarlyRepliesDoNotReuseBodiesInFlight(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, `{"code":0,"data":{"orderId":"o","clientId":"c"},"msg":"ok"}`)
-	}))
-	defer srv.Close()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Secret: testSecret,
-		Clock: func() time.Time { return now }, Sleep: (&fakeSleep{}).sleep}) // no pacing
+// lateRT is a transport that answers at once and reads each request body
+// only later, once the next request has been built, as RoundTripper's
+// contract allows (x/net/http2 writes bodies after the reply may have
+// arrived): it checks that the bytes it reads late are the ones signed.
+type lateRT struct {
+	t           *testing.T
+	pending     io.ReadCloser
+	sign, nonce string
+	ts          string
+	reads       int
+}
+
+func (l *lateRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	l.drain()
+	l.pending = r.Body
+	l.sign, l.nonce, l.ts = r.Header.Get("Sign"), r.Header.Get("Nonce"), r.Header.Get("Timestamp")
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: r,
+		Body: io.NopCloser(strings.NewReader(`{"code":0,"data":{"orderId":"o","clientId":"c"},"msg":"ok"}`))}, nil
+}
+
+// drain reads and closes the previous request's body.
+func (l *lateRT) drain() {
+	if l.pending == nil {
+		return
+	}
+	body, _ := io.ReadAll(l.pending)
+	_ = l.pending.Close()
+	l.pending = nil
+	l.reads++
+	if !VerifyREST(l.sign, l.nonce, l.ts, testKey, testSecret, nil, body) {
+		l.t.Errorf("body read after the reply is not the one signed: %s", body)
+	}
+}
+
+// Request parts are pooled: they must not be reused while the transport
+// still holds the request body, even after the reply was read and closed.
+func TestLateBodyReadsSeeTheSignedBytes(t *testing.T) {
+	rt := &lateRT{t: t}
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1", APIKey: testKey, Secret: testSecret,
+		HTTPClient: &http.Client{Transport: rt}, Sleep: (&fakeSleep{}).sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 40 {
-				id := "e" + strconv.Itoa(g) + "-" + strconv.Itoa(i)
-				if _, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market,
-					Qty: m("0.01"), ClientID: id}); err != nil {
-					t.Errorf("order %s: %v", id, err)
-					return
-				}
-			}
-		}()
+	for i := range 50 {
+		id := "late-" + strconv.Itoa(i)
+		if _, err := c.PlaceOrder(context.Background(), OrderRequest{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market,
+			Qty: m("0.01"), ClientID: id}); err != nil {
+			t.Fatalf("order %s: %v", id, err)
+		}
 	}
-	wg.Wait()
+	rt.drain()
+	if rt.reads != 50 {
+		t.Fatalf("transport read %d bodies, want 50", rt.reads)
+	}
 }
