@@ -193,6 +193,19 @@ func TestBalanceDriftRebasesLedger(t *testing.T) {
 		t.Fatalf("transient difference taken: drifts %+v, equity %s", res.Drifts, r.m.Equity())
 	}
 
+	// A different difference at the next run is a new first sighting
+	// (fills still landing change it), not a confirmation.
+	r.setVenue("990")
+	r.reconcile()
+	r.setVenue("980")
+	if res := r.reconcile(); len(res.Drifts) != 0 {
+		t.Fatalf("a changed difference taken at once: %+v", res.Drifts)
+	}
+	r.setVenue("1000")
+	if res := r.reconcile(); len(res.Drifts) != 0 || r.m.Equity() != d("1000") {
+		t.Fatalf("drifts %+v, equity %s", res.Drifts, r.m.Equity())
+	}
+
 	// Within tolerance: nothing.
 	r.setVenue("1000.005")
 	r.reconcile()
