@@ -45,9 +45,9 @@ type liveAccounting struct {
 	// fundingSynced: a positions read has set the funding baselines.
 	fundingSynced bool
 	// pendingDiff is the balance difference seen by the last
-	// reconciliation, waiting for a second sighting (pending set).
+	// reconciliation, waiting for a second sighting; zero if none (a
+	// difference is only kept when beyond BalanceTolerance, which is > 0).
 	pendingDiff fixed.Value
-	pending     bool
 	// startRebase is what New moved a snapshot's start balance by.
 	startRebase fixed.Value
 }
@@ -139,16 +139,17 @@ func (m *Manager) checkBalanceLocked(b BalanceReport, res *ReconcileResult) {
 	tol := m.cfg.BalanceTolerance
 	switch {
 	case diff.Abs() <= tol:
-		m.acct.pending = false
+		m.acct.pendingDiff = 0
 		return
-	case !m.acct.pending || (diff-m.acct.pendingDiff).Abs() > tol:
-		// First sighting (or a different difference): a fill still on its
-		// way looks like this too. Check again next time.
-		m.acct.pending, m.acct.pendingDiff = true, diff
+	case (diff - m.acct.pendingDiff).Abs() > tol:
+		// First sighting (nothing pending: |diff| > tol) or a different
+		// difference: a fill still on its way looks like this too. Check
+		// again next time.
+		m.acct.pendingDiff = diff
 		m.logEvent("", fmt.Sprintf("balance: venue %s, ledger cash %s: checking again at the next reconciliation", venue, cash))
 		return
 	}
-	m.acct.pending = false
+	m.acct.pendingDiff = 0
 	m.ledger.StartBalance += diff
 	m.ledgerChangedLocked()
 	res.Drifts = append(res.Drifts, Drift{Kind: DriftBalance, Local: cash, Venue: venue,
