@@ -197,13 +197,15 @@ func (s *Server) admin(action func(*http.Request) error) http.HandlerFunc {
 		}
 		if l := s.cfg.Leader; l != nil && !l.IsLeader() {
 			// A kill applied here would not stop the leader: say where to go.
-			leader := l.LeaderIdentity()
+			// Read once: the header, the message and the log name the same holder.
+			observed := l.LeaderIdentity()
+			leader := observed
 			if leader == "" {
 				leader = "unknown (no lease holder observed)"
 			}
-			w.Header().Set(LeaderHeader, l.LeaderIdentity())
+			w.Header().Set(LeaderHeader, observed)
 			http.Error(w, fmt.Sprintf("not applied: %s is a standby; the leader is %s: send the command to the leader", l.Identity(), leader), http.StatusConflict)
-			s.cfg.Logger.Warn("admin action refused on a standby", "path", r.URL.Path, "leader", l.LeaderIdentity(), "remote", r.RemoteAddr)
+			s.cfg.Logger.Warn("admin action refused on a standby", "path", r.URL.Path, "leader", observed, "remote", r.RemoteAddr)
 			return
 		}
 		if err := action(r); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,5 +171,29 @@ func TestRefusedAdminRequestIsLoggedWithoutToken(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "wrong token") || strings.Contains(logs.String(), "s3cre7-almost") || strings.Contains(logs.String(), "s3cret") {
 		t.Fatalf("log: %s", logs.String())
+	}
+}
+
+// movingLeader reports a new lease holder on every call, as a lease
+// changing hands mid-request would.
+type movingLeader struct{ calls int }
+
+func (m *movingLeader) IsLeader() bool   { return false }
+func (m *movingLeader) Identity() string { return "bot-b" }
+func (m *movingLeader) LeaderIdentity() string {
+	m.calls++
+	return "bot-" + strconv.Itoa(m.calls)
+}
+
+// The header and the message of one refusal name the same leader.
+func TestStandbyRefusalNamesOneLeader(t *testing.T) {
+	srv := New(Config{Kill: &fakeKill{}, Token: config.NewSecret("s3cret"), Leader: &movingLeader{}})
+	req := httptest.NewRequest("POST", "/admin/kill", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	hdr := rec.Header().Get(LeaderHeader)
+	if rec.Code != http.StatusConflict || hdr == "" || !strings.Contains(rec.Body.String(), "the leader is "+hdr+":") {
+		t.Fatalf("got %d %q, leader header %q: want both to name one leader", rec.Code, rec.Body.String(), hdr)
 	}
 }
