@@ -51,8 +51,6 @@ func (l *Loaded) validate() Problems {
 	if c.API.BaseURL != "" {
 		if err := checkURL(c.API.BaseURL, "http", "https"); err != nil {
 			bad("api.baseURL", "%v", err)
-		} else if err := checkEncrypted(c.API.BaseURL, "https"); err != nil {
-			bad("api.baseURL", "%v", err)
 		}
 	}
 	for _, k := range []struct {
@@ -60,8 +58,6 @@ func (l *Loaded) validate() Problems {
 	}{{"api.wsURL", c.API.WSURL}, {"api.privateWSURL", c.API.PrivateWSURL}} {
 		if k.v != "" && l.Sources[k.key].Layer != "derived" {
 			if err := checkURL(k.v, "ws", "wss"); err != nil {
-				bad(k.key, "%v", err)
-			} else if err := checkEncrypted(k.v, "wss"); err != nil {
 				bad(k.key, "%v", err)
 			}
 		}
@@ -198,25 +194,20 @@ func problemFrom(l *Loaded, section string, err error) Problem {
 	return Problem{Key: key, Source: l.Sources[key], Message: msg}
 }
 
-func checkURL(raw string, schemes ...string) error {
+// checkURL wants a plain or secure URL with a host, and plain only to
+// loopback: elsewhere the API key and the request signatures would cross
+// the network in clear text. Plain http and ws are for a simulator on this
+// machine.
+func checkURL(raw, plain, secure string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("%q is not a URL: %w", raw, err)
 	}
-	for _, s := range schemes {
-		if u.Scheme == s && u.Host != "" {
-			return nil
-		}
+	if (u.Scheme != plain && u.Scheme != secure) || u.Host == "" {
+		return fmt.Errorf("%q is not allowed; want a %s or %s URL with a host", raw, plain, secure)
 	}
-	return fmt.Errorf("%q is not allowed; want a %s URL with a host", raw, strings.Join(schemes, " or "))
-}
-
-// checkEncrypted refuses an unencrypted URL to anything but loopback: the
-// API key and the request signatures would cross the network in clear
-// text. Plain http and ws are for a simulator on this machine.
-func checkEncrypted(raw, secure string) error {
-	if u, err := url.Parse(raw); err == nil && u.Scheme != secure && !IsLoopbackURL(raw) {
-		return fmt.Errorf("%q is unencrypted: the API key and request signatures would cross the network in clear text; use %s (plain %s is only for a simulator on loopback)", raw, secure, u.Scheme)
+	if u.Scheme == plain && !isLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("%q is unencrypted: the API key and request signatures would cross the network in clear text; use %s (plain %s is only for a simulator on loopback)", raw, secure, plain)
 	}
 	return nil
 }
@@ -228,7 +219,10 @@ func IsLoopbackURL(raw string) bool {
 	if err != nil {
 		return false
 	}
-	host := u.Hostname()
+	return isLoopbackHost(u.Hostname())
+}
+
+func isLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}
