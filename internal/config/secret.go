@@ -47,11 +47,12 @@ func (s Secret) Equal(candidate string) bool {
 	return subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
 
-func (s Secret) String() string   { return s.mask() }
-func (s Secret) GoString() string { return s.mask() }
+// String is for callers outside fmt; fmt itself uses Format.
+func (s Secret) String() string { return s.mask() }
 
-// Format masks every verb: fmt uses String only for %v %s %q %x %X, and
-// would print the struct for the others (%d, %t, %p ...).
+// Format masks every verb (%#v included, so no GoString is needed): fmt
+// uses String only for %v %s %q %x %X, and would print the struct for the
+// others (%d, %t, %p ...).
 func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.mask())) }
 
 // LogValue keeps secrets out of slog output.
