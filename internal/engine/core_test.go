@@ -469,3 +469,36 @@ func TestCoreHaltedClosesAreReduceOnly(t *testing.T) {
 		t.Fatalf("%d resting orders, want the one close", resting)
 	}
 }
+
+// PruneFinal's records are recycled for new orders: a recycled record is
+// each order's own, and nothing of the pruned order shows through.
+func TestMemStoreRecyclesPrunedRecords(t *testing.T) {
+	s := engine.NewMemStore()
+	put := func(id string, st trading.OrderStatus, fee string) {
+		t.Helper()
+		if err := s.PutOrder(ordermanager.OrderRecord{ClientID: id, Status: st, Fee: px(fee)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("a", trading.StatusFilled, "1")
+	put("b", trading.StatusCanceled, "2")
+	if n := s.PruneFinal(); n != 2 {
+		t.Fatalf("pruned %d, want 2", n)
+	}
+	put("c", trading.StatusNew, "0")
+	put("d", trading.StatusNew, "0.5")
+	put("e", trading.StatusNew, "0.25") // beyond the recycled ones
+	recs, err := s.Orders(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ id, fee string }{{"c", "0"}, {"d", "0.5"}, {"e", "0.25"}} // client id order
+	if len(recs) != len(want) {
+		t.Fatalf("records %+v, want c, d and e", recs)
+	}
+	for i, w := range want {
+		if r := recs[i]; r.ClientID != w.id || r.Fee != px(w.fee) || r.Status != trading.StatusNew {
+			t.Errorf("record %+v, want %s NEW with fee %s", r, w.id, w.fee)
+		}
+	}
+}
