@@ -69,7 +69,9 @@ func TestMergeRiskFieldRules(t *testing.T) {
 		{"an older remote day is ignored",
 			risk.State{Day: day, DayStartEquity: fixed.FromInt(10000)},
 			risk.State{Day: day.Add(-24 * time.Hour), DayStartEquity: fixed.FromInt(12000), DailyLoss: trip(-86400)},
-			func(s risk.State) bool { return s.Day.Equal(day) && s.DayStartEquity == fixed.FromInt(10000) && !s.DailyLoss.Tripped }},
+			func(s risk.State) bool {
+				return s.Day.Equal(day) && s.DayStartEquity == fixed.FromInt(10000) && !s.DailyLoss.Tripped
+			}},
 		{"recent orders: the sorted union",
 			risk.State{RecentOrders: []time.Time{at(1), at(4)}}, risk.State{RecentOrders: []time.Time{at(2), at(4)}},
 			func(s risk.State) bool {
