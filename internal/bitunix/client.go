@@ -268,7 +268,8 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			// The reader itself is per request: a transport that read a
 			// body late (after the reply was closed; x/net/http2 had such
 			// bugs) would drain its own reader, never the next request's.
-			rb := &requestBody{o: o}
+			rb := new(requestBody)
+			rb.o.Store(o)
 			rb.Reset(o.payload)
 			r.Body, r.GetBody = rb, o.rewind
 			o.refs.Add(1) // released when the transport closes the body
@@ -347,13 +348,12 @@ func (c *Client) release(o *outbound) {
 // calls once it is done with the body, releases the outbound.
 type requestBody struct {
 	bytes.Reader
-	o      *outbound
-	closed atomic.Bool
+	o atomic.Pointer[outbound] // nil once closed: a transport may close twice
 }
 
 func (b *requestBody) Close() error {
-	if b.closed.CompareAndSwap(false, true) {
-		b.o.client.release(b.o)
+	if o := b.o.Swap(nil); o != nil {
+		o.client.release(o)
 	}
 	return nil
 }
