@@ -237,6 +237,10 @@ func TestDryRunFundingFromMarks(t *testing.T) {
 		// mark (16:00 UTC), at 50100.
 		{"no next time announced", t0.Add(3 * time.Hour), "50100", "0.0001", time.Time{}, "-0.05"},
 		{"8-hour boundary", t0.Add(4 * time.Hour), "50200", "0.0001", time.Time{}, "-0.1001"},
+		// An announced time not after the mark's own is stale: the next
+		// 8-hour boundary (00:00 UTC) applies instead.
+		{"stale announced time", t0.Add(5 * time.Hour), "50200", "0.0001", t0.Add(5 * time.Hour), "-0.1001"},
+		{"nothing before the boundary", t0.Add(6 * time.Hour), "50200", "0.0001", time.Time{}, "-0.1001"},
 	}
 	for _, c := range cases {
 		mark(c.at, c.price, c.rate, c.next)

@@ -338,3 +338,24 @@ func FuzzReport(f *testing.F) {
 		}
 	})
 }
+
+// A push without an order id is looked up by client id; an answer about
+// another order is not taken for this one.
+func TestPushReportLookupRef(t *testing.T) {
+	fc := &fakeClient{}
+	fc.set(dogeREST("PART_FILLED", "600"))
+	push := dogePush("PART_FILLED")
+	push.OrderID = ""
+	r, err := New(fc, "", nil).PushReport(context.Background(), &push)
+	if err != nil || r.FilledQty != q("600") || r.OrderID != "D1" {
+		t.Errorf("by client id: report %s order %q err %v, want 600 on D1", r.FilledQty, r.OrderID, err)
+	}
+
+	other := dogeREST("PART_FILLED", "600")
+	other.ClientID = "bt-2" // the exchange answered about another order
+	fc.set(other)
+	r, err = New(fc, "", nil).PushReport(context.Background(), ptr(dogePush("PART_FILLED")))
+	if err == nil || r.FilledQty != 0 {
+		t.Errorf("mismatched answer: report %s err %v, want nothing booked and an error", r.FilledQty, err)
+	}
+}
