@@ -683,10 +683,7 @@ func (c *Core) persistRisk() {
 	if k == c.persisted && !peakMoved {
 		return
 	}
-	c.breakers = c.gate.Breakers(c.breakers[:0])
-	c.obs.Breakers(c.breakers)
-	if err := c.saveState(riskStateKey, st); err != nil {
-		c.setFatal(err)
+	if c.saveRisk(st) != nil {
 		return
 	}
 	for _, b := range c.breakers {
@@ -694,7 +691,20 @@ func (c *Core) persistRisk() {
 			c.log.Warn("breaker tripped", "breaker", b.Name, "detail", b.Detail)
 		}
 	}
-	c.persisted, c.savedPeak = k, st.PeakEquity
+}
+
+// saveRisk journals st, the gate's state, publishes its breakers (left in
+// c.breakers) and notes it as the persisted state. A failed write stops
+// new entries.
+func (c *Core) saveRisk(st risk.State) error {
+	c.breakers = c.gate.Breakers(c.breakers[:0])
+	c.obs.Breakers(c.breakers)
+	if err := c.saveState(riskStateKey, st); err != nil {
+		c.setFatal(err)
+		return err
+	}
+	c.persisted, c.savedPeak = keyOf(st), st.PeakEquity
+	return nil
 }
 
 func (c *Core) saveState(key string, v any) error {
@@ -890,11 +900,7 @@ func fitToSpec(in *trading.Intent, spec *instrument.Spec) error {
 	}
 	in.Qty = spec.RoundQty(in.Qty)
 	if in.Type == trading.Limit {
-		side := 1
-		if in.Side == trading.Sell {
-			side = -1
-		}
-		in.Price = spec.RoundPricePassive(in.Price, side)
+		in.Price = spec.RoundPricePassive(in.Price, int(in.Side)) // Buy +1, Sell -1
 	}
 	chk := *spec
 	if in.ReduceOnly {

@@ -136,13 +136,9 @@ func (c *Core) AdoptShared(b []byte) error {
 		c.gate.Restore(st)
 		// The gate changed behind persistRisk's caches.
 		c.obsValid, c.riskKeyValid = false, false
-		c.breakers = c.gate.Breakers(c.breakers[:0])
-		c.obs.Breakers(c.breakers)
-		if err := c.saveState(riskStateKey, st); err != nil {
-			c.setFatal(err)
+		if err := c.saveRisk(st); err != nil {
 			return err
 		}
-		c.persisted, c.savedPeak = keyOf(st), st.PeakEquity
 		for _, br := range c.breakers {
 			if br.Tripped {
 				c.log.Warn("breaker tripped (replicated)", "breaker", br.Name, "detail", br.Detail, "since", br.Since)
