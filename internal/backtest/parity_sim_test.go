@@ -146,8 +146,9 @@ func paritySession(t *testing.T, steps []parityStep) {
 		t.Errorf("session should end flat: simulator has %d open positions, backtest unrealised %s", live.openPositions, rep.Unrealized)
 	}
 	// The bot's own ledger, kept from the private pushes, agrees too.
-	if live.botRealized != live.realized || live.botFees != fees {
-		t.Errorf("bot ledger: realised %s fees %s; simulator %s / %s", live.botRealized, live.botFees, live.realized, fees)
+	if live.botRealized != live.realized || live.botFees != fees || live.botFunding != live.funding {
+		t.Errorf("bot ledger: realised %s fees %s funding %s; simulator %s / %s / %s", live.botRealized, live.botFees,
+			live.botFunding, live.realized, fees, live.funding)
 	}
 	t.Logf("%d fills, realised %s, fees %s, funding %s, equity %s → %s", len(live.fills), live.realized, fees,
 		live.funding, live.startEquity, live.equity)
@@ -202,6 +203,7 @@ type liveResult struct {
 	startEquity, equity  fixed.Value
 	openPositions        int
 	botRealized, botFees fixed.Value
+	botFunding           fixed.Value // booked from the position pushes
 }
 
 // runLive runs the session against the simulator. Synchronisation, no
@@ -383,12 +385,12 @@ func runLive(t *testing.T, cfg config.Config, csv string, trades []trading.Trade
 	if st, ok := runner.Status().(engine.Status); ok {
 		for _, p := range st.Orders.Positions {
 			if p.Symbol == paritySymbol {
-				// Funding is settled on the exchange; the bot's ledger does
-				// not get it from the streams, so only realised PnL and
-				// fees are compared with it.
 				res.botRealized, res.botFees = p.Realized, p.Fees
 			}
 		}
+		// Funding is settled on the exchange; the bot books it from the
+		// running total in the position pushes.
+		res.botFunding = st.Orders.PnL.Funding
 	}
 	stop()
 	mu.Lock()
