@@ -18,7 +18,6 @@ import (
 var (
 	wsStreams      = []string{"public", "private"}
 	journalOps     = []string{"put_order", "create_order", "next_seq", "put_state"}
-	driftKinds     = []ordermanager.DriftKind{ordermanager.DriftPosition, ordermanager.DriftPositionInFlight, ordermanager.DriftMissingOrder, ordermanager.DriftResurrected, ordermanager.DriftBalance}
 	submitOutcomes = []string{ordermanager.OutcomeAccepted, ordermanager.OutcomeRejected, ordermanager.OutcomeDuplicate,
 		ordermanager.OutcomeResolved, ordermanager.OutcomeAmbiguous, ordermanager.OutcomeFenced}
 )
@@ -179,7 +178,7 @@ func NewBot(reg prometheus.Registerer, opts Options) *Bot {
 	for _, op := range journalOps {
 		b.journalWrite.WithLabelValues(op)
 	}
-	for _, k := range driftKinds {
+	for _, k := range ordermanager.DriftKinds() {
 		b.reconDrift.WithLabelValues(string(k))
 	}
 	for _, r := range []string{"ok", "error"} {

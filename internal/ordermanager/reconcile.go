@@ -32,6 +32,12 @@ const (
 	DriftResurrected DriftKind = "resurrected"
 )
 
+// DriftKinds lists every kind (for metrics that create their series up
+// front); TestDriftKindsListsEveryKind keeps it complete.
+func DriftKinds() []DriftKind {
+	return []DriftKind{DriftPosition, DriftPositionInFlight, DriftMissingOrder, DriftResurrected, DriftBalance}
+}
+
 // Drift is one difference found.
 type Drift struct {
 	Kind     DriftKind   `json:"kind"`
