@@ -175,20 +175,28 @@ func (r *Replay) expand(k trading.Kline) {
 
 // book puts the touch at p: the ask for a buy, the bid for a sell.
 func (r *Replay) book(spec instrument.Spec, symbol string, p fixed.Value, side trading.Side, t time.Time) trading.Book {
+	qty := r.cfg.LevelQty
+	if qty <= 0 {
+		qty = spec.LotStep().MulInt(1000)
+	}
+	return TouchBook(spec, symbol, p, side, t, r.cfg.Depth, qty)
+}
+
+// TouchBook is a book of depth levels a side with its touch at p (the ask
+// for a buy print, the bid for a sell), one tick of spread, levelQty at
+// the touch growing by 35% of it a level. The simulator's trade replay and
+// the backtester build the same ladder (parity: an order larger than the
+// touch walks the same levels in both). The levels are freshly allocated.
+func TouchBook(spec instrument.Spec, symbol string, p fixed.Value, side trading.Side, t time.Time, depth int, levelQty fixed.Value) trading.Book {
 	tick := spec.Tick()
 	bid, ask := p-tick, p
 	if side == trading.Sell {
 		bid, ask = p, p+tick
 	}
-	qty := r.cfg.LevelQty
-	if qty <= 0 {
-		qty = spec.LotStep().MulInt(1000)
-	}
-	n := r.cfg.Depth
-	levels := make([]trading.Level, 2*n)
-	bids, asks := levels[:0:n], levels[n:n]
-	for i := range n {
-		q := spec.RoundQty(qty.MulInt(int64(100 + 35*i)).DivInt(100))
+	levels := make([]trading.Level, 2*depth)
+	bids, asks := levels[:0:depth], levels[depth:depth]
+	for i := range depth {
+		q := spec.RoundQty(levelQty.MulInt(int64(100 + 35*i)).DivInt(100))
 		if b := bid - tick.MulInt(int64(i)); b > 0 {
 			bids = append(bids, trading.Level{Price: b, Qty: q})
 		}

@@ -142,7 +142,7 @@ func (t *tradeReplay) Next() (marketdata.Event, error) {
 		p := t.spec.RoundPrice(tr.Price)
 		tr.Price = p
 		t.queue = [3]marketdata.Event{
-			{Kind: marketdata.KindBook, Book: touchBook(t.spec, tr.Symbol, p, tr.Side, tr.Time)},
+			{Kind: marketdata.KindBook, Book: marketdata.TouchBook(t.spec, tr.Symbol, p, tr.Side, tr.Time, 20, t.spec.LotStep().MulInt(1000))},
 			{Kind: marketdata.KindTrade, Trade: tr},
 			{Kind: marketdata.KindMark, Mark: trading.MarkPrice{Symbol: tr.Symbol, Mark: p, Index: p, FundingRate: replayFundingRate, Time: tr.Time}},
 		}
@@ -151,28 +151,4 @@ func (t *tradeReplay) Next() (marketdata.Event, error) {
 	ev := t.queue[t.i]
 	t.i++
 	return ev, nil
-}
-
-// touchBook is a 20-level book with its touch at p: the ask for a buy, the
-// bid for a sell, one tick of spread, 1000 lot steps at the touch growing
-// by 35% of that a level, as the backtester builds trade books (parity:
-// an order larger than the touch walks the same levels in both).
-func touchBook(spec instrument.Spec, sym string, p fixed.Value, side trading.Side, t time.Time) trading.Book {
-	const depth = 20
-	tick := spec.Tick()
-	bid, ask := p-tick, p
-	if side == trading.Sell {
-		bid, ask = p, p+tick
-	}
-	base := spec.LotStep().MulInt(1000)
-	levels := make([]trading.Level, 2*depth) // fresh: the server keeps the book
-	bids, asks := levels[:0:depth], levels[depth:depth]
-	for i := range depth {
-		qty := spec.RoundQty(base.MulInt(int64(100 + 35*i)).DivInt(100))
-		if b := bid - tick.MulInt(int64(i)); b > 0 {
-			bids = append(bids, trading.Level{Price: b, Qty: qty})
-		}
-		asks = append(asks, trading.Level{Price: ask + tick.MulInt(int64(i)), Qty: qty})
-	}
-	return trading.Book{Symbol: sym, Bids: bids, Asks: asks, Time: t}
 }
