@@ -142,6 +142,8 @@ type symbolState struct {
 	// wants[kind] says whether the strategy acts on that event kind
 	// (strategy.EventFilter); events it ignores are not delivered.
 	wants [strategy.EventTimer + 1]bool
+	// candles, if set, says which candle intervals the strategy acts on.
+	candles strategy.CandleFilter
 }
 
 // Core is the trading pipeline. It is not safe for concurrent use: one
@@ -290,6 +292,7 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 		for k := range s.wants {
 			s.wants[k] = !filtered || f.Wants(strategy.EventKind(k))
 		}
+		s.candles, _ = st.(strategy.CandleFilter)
 		if spec, ok := cfg.Specs[sym]; ok {
 			s.spec = &spec
 		}
@@ -752,6 +755,9 @@ func (t storeTap) PutOrderAndState(r journal.OrderRecord, k string, v []byte) er
 // run gives one event to a symbol's strategy and carries out its output.
 func (c *Core) run(ctx context.Context, s *symbolState, ev strategy.Event) {
 	if int(ev.Kind) < len(s.wants) && !s.wants[ev.Kind] {
+		return
+	}
+	if ev.Kind == strategy.EventCandle && s.candles != nil && !s.candles.WantsCandle(ev.Candle.Interval) {
 		return
 	}
 	c.refreshOrders()

@@ -68,3 +68,42 @@ func (p *plain) calls() map[strategy.EventKind]int { return p.got }
 type filteredC struct{ filtered }
 
 func (f *filteredC) calls() map[strategy.EventKind]int { return f.got }
+
+// candleFiltered wants candles of one interval only.
+type candleFiltered struct {
+	counting
+	iv time.Duration
+}
+
+func (c *candleFiltered) WantsCandle(iv time.Duration) bool { return iv == c.iv }
+func (c *candleFiltered) calls() map[strategy.EventKind]int { return c.got }
+
+// TestCandleFilter: a strategy implementing strategy.CandleFilter gets the
+// candles of the intervals it wants only; one without it gets every candle.
+func TestCandleFilter(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		strat interface {
+			strategy.Strategy
+			calls() map[strategy.EventKind]int
+		}
+		want int
+	}{
+		{"no filter", &plain{counting{got: map[strategy.EventKind]int{}}}, 3},
+		{"wants 1m", &candleFiltered{counting{got: map[strategy.EventKind]int{}}, time.Minute}, 3},
+		{"wants 5m", &candleFiltered{counting{got: map[strategy.EventKind]int{}}, 5 * time.Minute}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, tc.strat, nil, risk.DefaultLimits())
+			for i := range 3 {
+				open := t0.Add(time.Duration(i) * time.Minute)
+				r.core.OnKline(ctx, open.Add(time.Minute), trading.Kline{Symbol: sym, OpenTime: open, Interval: time.Minute,
+					Open: px("50000"), High: px("50010"), Low: px("49990"), Close: px("50005"), Volume: px("1")})
+			}
+			if got := tc.strat.calls()[strategy.EventCandle]; got != tc.want {
+				t.Fatalf("%d candles delivered, want %d", got, tc.want)
+			}
+		})
+	}
+}
