@@ -208,7 +208,7 @@ type Core struct {
 // 0.1% rise of the equity peak: see persistRisk).
 type persistedKey struct {
 	kill, daily, dd bool
-	day             time.Time
+	day             int64 // risk.UnixDay; -1 before the first
 }
 
 // fillTap forwards order manager events and keeps the fills for the Core
@@ -334,7 +334,11 @@ func (c *Core) restore() error {
 }
 
 func keyOf(s risk.State) persistedKey {
-	return persistedKey{kill: s.Kill.Tripped, daily: s.DailyLoss.Tripped, dd: s.Drawdown.Tripped, day: s.Day}
+	day := int64(-1) // as the gate numbers "no day yet"
+	if !s.Day.IsZero() {
+		day = risk.UnixDay(s.Day)
+	}
+	return persistedKey{kill: s.Kill.Tripped, daily: s.DailyLoss.Tripped, dd: s.Drawdown.Tripped, day: day}
 }
 
 // OpenOrderCount is how many orders of the traded symbols are open (the
@@ -413,7 +417,7 @@ func (c *Core) OnBook(ctx context.Context, now time.Time, b *trading.Book) {
 			c.log.Debug("venue book", "symbol", b.Symbol, "err", err)
 		}
 	}
-	s := c.symbols[b.Symbol]
+	s := c.symbol(b.Symbol)
 	if s == nil {
 		c.mkt.OnBook(now, b)
 		return
@@ -434,7 +438,7 @@ func (c *Core) OnTrade(ctx context.Context, now time.Time, t trading.Trade) {
 			c.log.Debug("venue trade", "symbol", t.Symbol, "err", err)
 		}
 	}
-	s := c.symbols[t.Symbol]
+	s := c.symbol(t.Symbol)
 	if s == nil {
 		c.mkt.OnTrade(now, t)
 		return
@@ -462,15 +466,14 @@ func (c *Core) OnMark(ctx context.Context, now time.Time, m trading.MarkPrice) {
 			c.log.Debug("venue mark", "symbol", m.Symbol, "err", err)
 		}
 	}
-	s := c.symbols[m.Symbol]
+	s := c.symbol(m.Symbol)
 	if s != nil {
 		s.mkt.OnMark(now, m)
 	} else {
 		c.mkt.OnMark(now, m)
 	}
 	if m.Mark > 0 {
-		c.om.OnMark(m.Symbol, m.Mark)
-		c.observeEquity()
+		c.observeEquityAt(c.om.OnMarkEquity(m.Symbol, m.Mark))
 	}
 	if s != nil {
 		c.run(ctx, s, strategy.Event{Kind: strategy.EventMark, Symbol: s.name})
@@ -489,7 +492,7 @@ func (c *Core) OnKline(ctx context.Context, now time.Time, k trading.Kline) {
 		c.log.Debug("kline ignored", "symbol", k.Symbol, "err", err)
 		return
 	}
-	s := c.symbols[k.Symbol]
+	s := c.symbol(k.Symbol)
 	if s == nil {
 		return
 	}
@@ -588,7 +591,7 @@ func (c *Core) deliverFills(ctx context.Context) {
 			c.log.Info("fill", "symbol", f.Symbol, "side", f.Side.String(), "qty", f.Qty.String(), "price", f.Price.String(),
 				"fee", f.Fee.String(), "maker", f.Maker, "clientId", f.ClientID)
 		}
-		if s := c.symbols[f.Symbol]; s != nil {
+		if s := c.symbol(f.Symbol); s != nil {
 			c.run(ctx, s, strategy.Event{Kind: strategy.EventFill, Symbol: s.name, Fill: f})
 		}
 	}
@@ -601,7 +604,7 @@ func (c *Core) refreshPositions() {
 		s.pos = strategy.Position{}
 	}
 	for _, p := range c.positions {
-		if s := c.symbols[p.Symbol]; s != nil {
+		if s := c.symbol(p.Symbol); s != nil {
 			s.pos = strategy.Position{Qty: p.Qty, EntryPrice: p.AvgEntry}
 		}
 	}
@@ -620,7 +623,7 @@ func (c *Core) refreshOrders() {
 	}
 	c.openBuf = c.om.AppendOpenOrders(c.openBuf[:0])
 	for _, o := range c.openBuf {
-		s := c.symbols[o.Intent.Symbol]
+		s := c.symbol(o.Intent.Symbol)
 		if s == nil {
 			continue
 		}
@@ -639,8 +642,10 @@ func (c *Core) equity() fixed.Value { return c.om.Equity() }
 
 // observeEquity feeds equity to the loss breakers and persists the risk
 // state when a breaker or the day changed.
-func (c *Core) observeEquity() {
-	eq := c.equity()
+func (c *Core) observeEquity() { c.observeEquityAt(c.equity()) }
+
+// observeEquityAt is observeEquity given the order manager's equity.
+func (c *Core) observeEquityAt(eq fixed.Value) {
 	day := risk.UnixDay(c.now)
 	if c.obsValid && eq == c.obsEq && day == c.obsDay {
 		return
@@ -655,7 +660,7 @@ func (c *Core) persistRisk() {
 	// which follows the days of the times it is given: a cheap key of the
 	// flags and the current day skips the Snapshot (it allocates) when
 	// neither moved since the last full look.
-	cheap := persistedKey{day: time.Unix(risk.UnixDay(c.now)*86400, 0).UTC()}
+	cheap := persistedKey{day: risk.UnixDay(c.now)}
 	// A new equity peak is saved once it is 0.1% above the saved one: after
 	// a crash the drawdown breaker then measures from at most 0.1% below
 	// the true peak, at the cost of a write per 0.1% of new highs.
@@ -750,6 +755,20 @@ func (t storeTap) PutOrder(r journal.OrderRecord) error { return t.note(t.Store.
 func (t storeTap) PutState(k string, v []byte) error    { return t.note(t.Store.PutState(k, v)) }
 func (t storeTap) PutOrderAndState(r journal.OrderRecord, k string, v []byte) error {
 	return t.note(t.Store.PutOrderAndState(r, k, v))
+}
+
+// symbol is the traded symbol's state, nil if it is not traded. A bot
+// trades a few symbols: comparing names beats hashing them.
+func (c *Core) symbol(name string) *symbolState {
+	if len(c.order) > 8 {
+		return c.symbols[name]
+	}
+	for _, s := range c.order {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 // run gives one event to a symbol's strategy and carries out its output.

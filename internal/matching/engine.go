@@ -157,6 +157,14 @@ func (e *Engine) Symbols() []string {
 }
 
 func (e *Engine) instr(symbol string) (*instr, error) {
+	if len(e.instrs) <= 4 { // a paper or backtest venue: comparing beats hashing
+		for _, in := range e.instrs {
+			if in.sym() == symbol {
+				return in, nil
+			}
+		}
+		return nil, fmt.Errorf("symbol %q: %w", symbol, ErrUnknownSymbol)
+	}
 	in, ok := e.bySymbol[symbol]
 	if !ok {
 		return nil, fmt.Errorf("symbol %q: %w", symbol, ErrUnknownSymbol)

@@ -42,6 +42,11 @@ func TestEquityCacheFollowsLedger(t *testing.T) {
 	check("buy", "999.6")
 	r.m.OnMark("BTCUSDT", fixed.FromInt(51000)) // +1000*0.02 = +20
 	check("mark up", "1019.6")
+	if got := r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(50500)); got != fixed.MustParse("1009.6") {
+		t.Fatalf("OnMarkEquity returned %s, want 1009.6", got)
+	}
+	check("OnMarkEquity down", "1009.6")
+	r.m.OnMark("BTCUSDT", fixed.FromInt(51000))
 	if err := r.m.OnFunding("BTCUSDT", fixed.MustParse("-1.5")); err != nil {
 		t.Fatal(err)
 	}

@@ -615,6 +615,21 @@ func (m *Manager) OnFunding(symbol string, amount fixed.Value) error {
 // fsync per tick).
 func (m *Manager) OnMark(symbol string, price fixed.Value) {
 	m.mu.Lock()
+	m.markLocked(symbol, price)
+	m.mu.Unlock()
+}
+
+// OnMarkEquity is OnMark, then Equity, under one lock: the engine's path
+// for every mark.
+func (m *Manager) OnMarkEquity(symbol string, price fixed.Value) fixed.Value {
+	m.mu.Lock()
+	m.markLocked(symbol, price)
+	eq := m.totalsLocked().Equity
+	m.mu.Unlock()
+	return eq
+}
+
+func (m *Manager) markLocked(symbol string, price fixed.Value) {
 	// Only an open position's mark moves equity; the cache survives the
 	// rest (and the mark is memory-only, so the snapshot is not dirtied).
 	if p, ok := m.ledger.Positions[symbol]; ok && p.Mark != price {
@@ -629,7 +644,6 @@ func (m *Manager) OnMark(symbol string, price fixed.Value) {
 		}
 		p.Mark = price
 	}
-	m.mu.Unlock()
 }
 
 // OnBalance records a balance push or query.

@@ -202,8 +202,10 @@ type Gate struct {
 	day            int64 // unix day number of DayStartEquity; -1 = unset
 	dayStartEquity fixed.Value
 	peakEquity     fixed.Value
-	peakRebased    time.Time
-	lastEquity     fixed.Value
+	// The loss breakers' thresholds for the current bases.
+	dailyLimit, drawdownLimit product
+	peakRebased               time.Time
+	lastEquity                fixed.Value
 
 	// orders is a ring of approval times (unix nanos), capacity
 	// MaxOrdersPerMinute, oldest at head.
@@ -278,19 +280,33 @@ func (g *Gate) Observe(now time.Time, equity fixed.Value) {
 		g.peakEquity = equity
 	}
 	if !g.breakers[BreakerDailyLoss].Tripped && g.dayStartEquity > 0 {
-		limit := g.dayStartEquity.Mul(g.limits.MaxDailyLoss)
+		limit := g.dailyLimit.of(g.dayStartEquity, g.limits.MaxDailyLoss)
 		if loss := g.dayStartEquity - equity; loss >= limit {
 			g.breakers[BreakerDailyLoss] = BreakerState{Tripped: true, Since: now,
 				Detail: fmt.Sprintf("daily loss %s >= %s (%s of start-of-day equity %s)", loss, limit, g.limits.MaxDailyLoss, g.dayStartEquity)}
 		}
 	}
 	if !g.breakers[BreakerDrawdown].Tripped && g.peakEquity > 0 {
-		limit := g.peakEquity.Mul(g.limits.MaxDrawdown)
+		limit := g.drawdownLimit.of(g.peakEquity, g.limits.MaxDrawdown)
 		if dd := g.peakEquity - equity; dd >= limit {
 			g.breakers[BreakerDrawdown] = BreakerState{Tripped: true, Since: now,
 				Detail: fmt.Sprintf("drawdown %s >= %s (%s of peak equity %s)", dd, limit, g.limits.MaxDrawdown, g.peakEquity)}
 		}
 	}
+}
+
+// product is base × rate, remembered for the last inputs: Observe runs on
+// every mark, and its bases (start-of-day equity, the peak) rarely move.
+type product struct {
+	base, rate, value fixed.Value
+	ok                bool
+}
+
+func (p *product) of(base, rate fixed.Value) fixed.Value {
+	if !p.ok || p.base != base || p.rate != rate {
+		p.base, p.rate, p.value, p.ok = base, rate, base.Mul(rate), true
+	}
+	return p.value
 }
 
 // UnixDay is the UTC day number of t: the days the daily-loss breaker

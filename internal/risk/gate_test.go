@@ -324,3 +324,22 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+// TestDrawdownFollowsNewPeak: the drawdown threshold moves with each new
+// peak, to the unit (Observe remembers the last threshold it computed).
+func TestDrawdownFollowsNewPeak(t *testing.T) {
+	l := testLimits()
+	l.MaxDailyLoss = d("0.9")
+	g := newGate(t, l)
+	g.Observe(now, d("10000"))
+	g.Observe(now, d("8500.00000001")) // 15% of 10000 is 1500: one unit short
+	g.Observe(now, d("12000"))         // new peak: the threshold is now 1800
+	g.Observe(now, d("10200.00000001"))
+	if g.Tripped() {
+		t.Fatal("tripped one unit before 15% below the new peak")
+	}
+	g.Observe(now, d("10200"))
+	if !g.Tripped() {
+		t.Fatal("not tripped at 15% below the new peak")
+	}
+}
