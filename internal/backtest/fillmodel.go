@@ -119,17 +119,20 @@ func (r *runner) klineCandle(k trading.Kline) {
 		r.venue.applyLazyBook()
 		_ = r.venue.ApplyTrade(trading.Trade{Symbol: r.symbol, Price: k.Open, Qty: qty, Side: trading.Buy, Time: t})
 	}
+	orders, position := r.hasOrders(), r.rec.Position() != 0
+	r.venue.holdMarks = !orders && !position && !r.opt.noShortcuts
 	r.core.OnMark(r.ctx, t, trading.MarkPrice{Symbol: r.symbol, Mark: k.Open, Index: k.Open, FundingRate: r.fundingRate, Time: t})
 	// The previous kline closed at this open: its candle reaches the
 	// strategy now, and what it decides meets this open's book.
 	if r.hasPrev {
 		r.core.OnKline(r.ctx, t, r.prev)
 	}
+	r.venue.holdMarks = false
 	r.prev, r.hasPrev = k, true
 	// The rest of the path: prints and books while an order can fill,
 	// marks while there is a position (unrealised PnL, the loss breakers,
 	// liquidation, TP/SL on mark).
-	orders, position := r.hasOrders(), r.rec.Position() != 0
+	orders, position = r.hasOrders(), r.rec.Position() != 0
 	prev := k.Open
 	for i := 1; i < 4 && (orders || position); i++ {
 		p := path[i]

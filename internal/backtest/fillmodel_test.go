@@ -1,13 +1,17 @@
 package backtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/strategy"
+	"github.com/bitrader/bitrader/internal/trading"
 )
 
 // TestHandComputedCandle is TestHandComputed's script under FillCandle.
@@ -118,6 +122,49 @@ func TestCandleIntervalMustFitData(t *testing.T) {
 		err := checkCandleInterval(opt, tt.data)
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrIncompatible)) {
 			t.Errorf("interval %s on %s data: err = %v, want ok=%v", tt.iv, tt.data, err, tt.ok)
+		}
+	}
+}
+
+// TestCandleShortcutsChangeNothing: what the candle model skips while the
+// account is flat (marks held back from the matching engine, the account
+// not re-read) leaves every report byte-identical.
+func TestCandleShortcutsChangeNothing(t *testing.T) {
+	series := []struct {
+		name string
+		src  func() KlineSource
+	}{
+		{"choppy", func() KlineSource { return &sliceKlines{ks: genKlines(3000)} }},
+		{"flat", func() KlineSource { return &genKlineSource{n: 3000, steady: true} }},
+		{"hold", func() KlineSource { return &genKlineSource{n: 3000, hold: true} }},
+		// Flat before and after, with fees paid in between: the account
+		// must be read again.
+		{"round trip in a kline", func() KlineSource { return &sliceKlines{ks: genKlines(10)} }},
+	}
+	for _, s := range series {
+		for _, lat := range []time.Duration{0, 1500 * time.Millisecond, 20 * time.Second} {
+			t.Run(fmt.Sprintf("%s/latency=%s", s.name, lat), func(t *testing.T) {
+				var reports [2][]byte
+				for i, exact := range []bool{true, false} {
+					opt := Options{Config: trendConfig(), FillModel: FillCandle, Latency: lat, noShortcuts: exact}
+					if s.name == "round trip in a kline" {
+						opt.Strategy = strategy.NewScripted([]strategy.Step{
+							{At: at("2024-01-01T00:02:00Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: fx("0.02")}},
+							{At: at("2024-01-01T00:02:01Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market, Qty: fx("0.02"), ReduceOnly: true}},
+						})
+					}
+					rep, err := RunKlines(context.Background(), opt, "BTCUSDT", s.src())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if reports[i], err = json.Marshal(rep); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !bytes.Equal(reports[0], reports[1]) {
+					t.Errorf("reports differ:\n exact     %s\n shortcuts %s", reports[0], reports[1])
+				}
+			})
 		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"time"
 
@@ -41,6 +40,9 @@ var DefaultFundingRate = fixed.MustParse("0.0001")
 // bookLevels is the depth of the synthetic books built from klines and
 // trades.
 const bookLevels = 20
+
+// backtestHistory is the matching engine's history limit in backtests.
+const backtestHistory = 1024
 
 // Options configure one backtest.
 type Options struct {
@@ -73,6 +75,11 @@ type Options struct {
 	// Progress, if set, is called now and then with bytes read and the
 	// file size.
 	Progress func(done, total int64)
+
+	// noShortcuts turns off the work the candle model skips because it
+	// cannot change the result (held marks, the flat account's equity):
+	// tests compare both ways.
+	noShortcuts bool
 }
 
 // KlineSource yields klines in time order; *marketdata.KlineReader is one.
@@ -179,6 +186,11 @@ type runner struct {
 
 	nextFunding   time.Time // matching.NextFunding(lastT), see pre
 	nextFundingOK bool
+
+	// The last equity observe took from the venue (see flatEquity).
+	lastEquity  fixed.Value
+	lastChanges uint64
+	lastFlat    bool
 }
 
 // observer counts what the risk gate and the order manager did and feeds
@@ -268,8 +280,12 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 	}
 	r.obs = &observer{rec: r.rec, rep: r.rep, breakers: map[string]bool{}}
 
+	// The engine's history serves liquidated() (fills since the last
+	// kline) and the order manager's lookups of orders it just saw close:
+	// a short history is plenty, and a long one only costs memory.
 	lv, err := local.New(local.Config{Account: "backtest", Balance: bal, Specs: []instrument.Spec{spec},
-		MakerFee: cfg.Sim.MakerFee, TakerFee: cfg.Sim.TakerFee, Leverage: cfg.Trading.Leverage, MarginMode: cfg.Trading.MarginMode})
+		MakerFee: cfg.Sim.MakerFee, TakerFee: cfg.Sim.TakerFee, Leverage: cfg.Trading.Leverage, MarginMode: cfg.Trading.MarginMode,
+		HistoryLimit: backtestHistory})
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
@@ -282,9 +298,9 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 	mcfg := market.DefaultConfig()
 	mcfg.DepthLevels = bookLevels
 	if cfg.Strategy.Name == strategy.NameTrend && opt.Strategy == nil {
-		if iv := cfg.Strategy.Trend.Interval; !slices.Contains(mcfg.CandleIntervals, iv) {
-			mcfg.CandleIntervals = append(mcfg.CandleIntervals, iv)
-		}
+		// The trend strategy reads candles of its interval only; building
+		// others would be work nobody looks at (there is no dashboard).
+		mcfg.CandleIntervals = []time.Duration{cfg.Strategy.Trend.Interval}
 	}
 	prefix := cfg.Trading.ClientIDPrefix
 	if prefix == "" {
@@ -418,12 +434,18 @@ func (r *runner) trade(tr trading.Trade) {
 // observe samples equity from the venue (the exchange's own books) and
 // settles a liquidation the order manager cannot know about.
 func (r *runner) observe(t time.Time) {
-	acct, err := r.venue.Engine().Account(r.venue.Account())
-	if err != nil {
-		return
-	}
-	if r.rec.Position() != 0 && acct.Margin == 0 {
-		r.liquidated(t)
+	eq, ok := r.flatEquity()
+	if !ok {
+		r.venue.applyHeldMark()
+		acct, err := r.venue.Engine().Account(r.venue.Account())
+		if err != nil {
+			return
+		}
+		if r.rec.Position() != 0 && acct.Margin == 0 {
+			r.liquidated(t)
+		}
+		eq = acct.Equity
+		r.lastEquity, r.lastChanges, r.lastFlat = eq, r.venue.changes, r.rec.Position() == 0
 	}
 	// Final orders leave the order manager's memory and the in-memory
 	// store, as a long-running bot's would, so memory stays flat however
@@ -432,7 +454,17 @@ func (r *runner) observe(t time.Time) {
 		r.core.Orders().PruneFinal()
 		r.store.PruneFinal()
 	}
-	r.rec.Observe(t.UTC(), acct.Equity, r.rec.Position() != 0)
+	r.rec.Observe(t.UTC(), eq, r.rec.Position() != 0)
+}
+
+// flatEquity is the account's equity when the venue cannot have changed
+// it since the last look: the account was and is flat (equity is the
+// wallet, which marks do not move) and no report or funding came since.
+func (r *runner) flatEquity() (fixed.Value, bool) {
+	if !r.opt.noShortcuts && r.lastFlat && r.rec.Position() == 0 && r.venue.changes == r.lastChanges {
+		return r.lastEquity, true
+	}
+	return 0, false
 }
 
 // liquidated books the engine's liquidation fills and reconciles the order
@@ -462,6 +494,7 @@ func (r *runner) finish(end time.Time) *Report {
 		r.core.OnTimer(r.ctx, end)
 		r.observe(end)
 	}
+	r.venue.applyHeldMark()
 	acct, _ := r.venue.Engine().Account(r.venue.Account())
 	final := acct.Equity
 	if !r.started {

@@ -33,10 +33,31 @@ type delayVenue struct {
 	// is owed. It is applied before the next order reaches the engine.
 	lazyBook    func() *trading.Book
 	lazyPending bool
+	// holdMarks (FillCandle, while the account is flat with no orders)
+	// keeps marks from the matching engine: there they could move nothing
+	// (no position to value or liquidate, no order to trigger or margin).
+	// The last one held is applied before anything else reaches the
+	// engine, so it sees exactly the marks it would have acted on.
+	holdMarks bool
+	heldMark  trading.MarkPrice
+	markHeld  bool
+	// changes counts reports and funding settlements: while it stands
+	// still and the account is flat, the account's equity cannot move.
+	changes uint64
+}
+
+// applyHeldMark gives the matching engine the mark it has not seen yet.
+func (d *delayVenue) applyHeldMark() {
+	if d.markHeld {
+		d.markHeld = false
+		_ = d.Venue.ApplyMark(d.heldMark)
+		d.flush()
+	}
 }
 
 // applyLazyBook gives the matching engine the book it has not seen yet.
 func (d *delayVenue) applyLazyBook() {
+	d.applyHeldMark()
 	if d.lazyPending {
 		d.lazyPending = false
 		_ = d.ApplyBook(d.lazyBook())
@@ -54,7 +75,10 @@ func newDelayVenue(v *local.Venue, latency time.Duration) *delayVenue {
 }
 
 // sink is the local venue's report sink.
-func (d *delayVenue) sink(r ordermanager.Report) { d.reports = append(d.reports, r) }
+func (d *delayVenue) sink(r ordermanager.Report) {
+	d.changes++
+	d.reports = append(d.reports, r)
+}
 
 // flush hands buffered reports to the Core.
 func (d *delayVenue) flush() {
@@ -70,6 +94,7 @@ func (d *delayVenue) flush() {
 
 // Place sends the order now, or queues it until latency has passed.
 func (d *delayVenue) Place(ctx context.Context, o ordermanager.Order) (ordermanager.Ack, error) {
+	d.applyHeldMark() // its time is the venue's clock too
 	if d.latency <= 0 {
 		d.applyLazyBook()
 		ack, err := d.Venue.Place(ctx, o)
@@ -84,6 +109,7 @@ func (d *delayVenue) Place(ctx context.Context, o ordermanager.Order) (ordermana
 // time's market (the last event before it).
 func (d *delayVenue) release(ctx context.Context, t time.Time) {
 	for len(d.pending) > 0 && !d.pending[0].due.After(t) {
+		d.applyHeldMark()
 		p := d.pending[0]
 		d.pending = d.pending[1:]
 		d.applyLazyBook()
@@ -105,6 +131,7 @@ func (d *delayVenue) release(ctx context.Context, t time.Time) {
 
 // Cancel withdraws a queued order locally or cancels on the engine.
 func (d *delayVenue) Cancel(ctx context.Context, ref ordermanager.OrderRef) error {
+	d.applyHeldMark()
 	for i, p := range d.pending {
 		if p.o.ClientID == ref.ClientID {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
@@ -124,6 +151,7 @@ func (d *delayVenue) Cancel(ctx context.Context, ref ordermanager.OrderRef) erro
 
 // OrderByClientID also knows queued orders (acknowledged, not yet live).
 func (d *delayVenue) OrderByClientID(ctx context.Context, clientID string) (ordermanager.Report, error) {
+	d.applyHeldMark()
 	for _, p := range d.pending {
 		if p.o.ClientID == clientID {
 			return ordermanager.Report{ClientID: clientID, Symbol: p.o.Symbol, Side: p.o.Side, Type: p.o.Type,
@@ -136,6 +164,7 @@ func (d *delayVenue) OrderByClientID(ctx context.Context, clientID string) (orde
 
 // OpenOrders lists live and queued orders.
 func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermanager.Report, error) {
+	d.applyHeldMark()
 	out, err := d.Venue.OpenOrders(ctx, symbol)
 	for _, p := range d.pending {
 		if symbol == "" || p.o.Symbol == symbol {
@@ -149,6 +178,7 @@ func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermana
 // ApplyBook, ApplyTrade and ApplyMark feed the engine (the Core calls them)
 // and pass on the reports they caused.
 func (d *delayVenue) ApplyBook(b *trading.Book) error {
+	d.applyHeldMark()
 	d.lazyPending = false
 	err := d.Venue.ApplyBook(b)
 	d.flush()
@@ -156,12 +186,18 @@ func (d *delayVenue) ApplyBook(b *trading.Book) error {
 }
 
 func (d *delayVenue) ApplyTrade(t trading.Trade) error {
+	d.applyHeldMark()
 	err := d.Venue.ApplyTrade(t)
 	d.flush()
 	return err
 }
 
 func (d *delayVenue) ApplyMark(m trading.MarkPrice) error {
+	if d.holdMarks {
+		d.heldMark, d.markHeld = m, true
+		return nil
+	}
+	d.markHeld = false // superseded
 	err := d.Venue.ApplyMark(m)
 	d.flush()
 	return err
@@ -169,6 +205,8 @@ func (d *delayVenue) ApplyMark(m trading.MarkPrice) error {
 
 // ApplyFunding settles funding and passes on what it caused.
 func (d *delayVenue) ApplyFunding(symbol string, rate fixed.Value, ts time.Time) error {
+	d.applyHeldMark()
+	d.changes++
 	err := d.Venue.ApplyFunding(symbol, rate, ts)
 	d.flush()
 	return err

@@ -58,6 +58,9 @@ type Config struct {
 	// rate just charged. Backtests leave it off and schedule funding with
 	// ApplyFunding.
 	FundingFromMarks bool
+	// HistoryLimit caps the closed orders, fills and positions the engine
+	// keeps for queries (matching.Config.HistoryLimit; zero: its default).
+	HistoryLimit int
 }
 
 // Venue is the local venue. It implements ordermanager.Venue and
@@ -93,7 +96,7 @@ func New(cfg Config) (*Venue, error) {
 	if cfg.FundingFromMarks {
 		v.lastMark = map[string]trading.MarkPrice{}
 	}
-	mc := matching.Config{}
+	mc := matching.Config{HistoryLimit: cfg.HistoryLimit}
 	for _, s := range cfg.Specs {
 		mc.Instruments = append(mc.Instruments, matching.InstrumentConfig{
 			Spec: s, MakerFee: cfg.MakerFee, TakerFee: cfg.TakerFee,
