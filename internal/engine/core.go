@@ -161,23 +161,25 @@ type Core struct {
 	symbols map[string]*symbolState
 	order   []*symbolState // sorted by name: deterministic iteration
 
-	now       time.Time // time of the event being processed
-	t0        time.Time // stopwatch at event entry
-	busy      bool      // inside an event: reports are queued
-	queue     []ordermanager.Report
-	fundings  []funding      // funding paid while busy, booked at end
-	fills     []trading.Fill // fills booked by the order manager, to deliver
-	dirty     bool           // order manager state changed since the last view
-	cancels   map[string]bool
-	halt      Halt
-	stopping  bool
-	persisted persistedKey
-	savedPeak fixed.Value // equity peak in the last saved risk state
-	decisions []DecisionLog
-	decNext   int
-	breakers  []risk.BreakerStatus
-	positions []ordermanager.Position
-	fatal     error
+	now        time.Time // time of the event being processed
+	t0         time.Time // stopwatch at event entry
+	busy       bool      // inside an event: reports are queued
+	queue      []ordermanager.Report
+	queueHead  int            // queue[queueHead:] is waiting
+	fundings   []funding      // funding paid while busy, booked at end
+	fills      []trading.Fill // fills booked by the order manager, to deliver
+	spareFills []trading.Fill // the other buffer (deliverFills)
+	dirty      bool           // order manager state changed since the last view
+	cancels    map[string]bool
+	halt       Halt
+	stopping   bool
+	persisted  persistedKey
+	savedPeak  fixed.Value // equity peak in the last saved risk state
+	decisions  []DecisionLog
+	decNext    int
+	breakers   []risk.BreakerStatus
+	positions  []ordermanager.Position
+	fatal      error
 
 	// Leadership (design invariant 1). standby shuts the submit and cancel
 	// paths; term, when set, is the leadership context every order goes
@@ -387,17 +389,20 @@ func (c *Core) begin(now time.Time) bool {
 // end drains queued reports (a local venue reports synchronously while an
 // order is being placed) and the fills they caused.
 func (c *Core) end(ctx context.Context) {
-	for i := 0; (len(c.queue) > 0 || len(c.fills) > 0) && i < 10000; i++ {
+	for i := 0; (c.queueHead < len(c.queue) || len(c.fills) > 0) && i < 10000; i++ {
 		if len(c.fills) > 0 {
 			c.deliverFills(ctx)
 			continue
 		}
-		r := c.queue[0]
-		c.queue = c.queue[1:]
+		r := c.queue[c.queueHead]
+		c.queue[c.queueHead] = ordermanager.Report{}
+		c.queueHead++
 		c.applyReport(r)
 	}
-	if len(c.queue) == 0 {
-		c.queue = c.queue[:0]
+	if c.queueHead == len(c.queue) {
+		// Drained: reuse the whole buffer (slicing the head off would
+		// shrink it until every report needed a new one).
+		c.queue, c.queueHead = c.queue[:0], 0
 	}
 	for _, f := range c.fundings {
 		c.applyFunding(f)
@@ -580,8 +585,10 @@ func (c *Core) OnBalance(b ordermanager.BalanceReport) { c.om.OnBalance(b) }
 // deliverFills refreshes positions, feeds equity to the breakers and tells
 // each fill's strategy.
 func (c *Core) deliverFills(ctx context.Context) {
+	// Two buffers: fills the strategies' orders cause while these are
+	// delivered go to the other one.
 	fills := c.fills
-	c.fills = nil
+	c.fills = c.spareFills[:0]
 	c.dirty = true
 	c.refreshPositions()
 	c.observeEquity()
@@ -595,6 +602,8 @@ func (c *Core) deliverFills(ctx context.Context) {
 			c.run(ctx, s, strategy.Event{Kind: strategy.EventFill, Symbol: s.name, Fill: f})
 		}
 	}
+	clear(fills)
+	c.spareFills = fills[:0]
 	c.reportAccount()
 }
 
@@ -994,14 +1003,13 @@ func (c *Core) logDecision(d DecisionLog) {
 }
 
 func (c *Core) reportAccount() {
-	st := c.gate.Snapshot()
 	eq := c.equity()
 	a := AccountSnapshot{Equity: eq, PnL: c.om.PnL(), Positions: c.positions}
-	if st.DayStartEquity > 0 {
-		a.DailyPnL = eq - st.DayStartEquity
+	if start := c.gate.DayStartEquity(); start > 0 {
+		a.DailyPnL = eq - start
 	}
-	if st.PeakEquity > eq {
-		a.Drawdown = st.PeakEquity - eq
+	if peak := c.gate.PeakEquity(); peak > eq {
+		a.Drawdown = peak - eq
 	}
 	for _, s := range c.order {
 		a.OpenOrders += len(s.orders)

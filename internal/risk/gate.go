@@ -532,6 +532,10 @@ func (g *Gate) OrdersInWindow() int { return g.n }
 // PeakEquity is the equity peak the drawdown breaker measures from.
 func (g *Gate) PeakEquity() fixed.Value { return g.peakEquity }
 
+// DayStartEquity is the daily-loss breaker's baseline for the current UTC
+// day.
+func (g *Gate) DayStartEquity() fixed.Value { return g.dayStartEquity }
+
 // Snapshot returns the persistent state.
 func (g *Gate) Snapshot() State {
 	s := State{
