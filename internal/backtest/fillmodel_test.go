@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
+	"github.com/bitrader/bitrader/internal/ordermanager"
 	"github.com/bitrader/bitrader/internal/strategy"
 	"github.com/bitrader/bitrader/internal/trading"
 )
@@ -166,5 +168,37 @@ func TestCandleShortcutsChangeNothing(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFlushNestedInOrder: a delivery that makes the venue report more and
+// flush again (a fill whose strategy places an order) still delivers
+// every report once, in the order the venue made them, and the buffer is
+// reused afterwards.
+func TestFlushNestedInOrder(t *testing.T) {
+	d := &delayVenue{}
+	var got []string
+	d.deliver = func(r ordermanager.Report) {
+		got = append(got, r.ClientID)
+		if r.ClientID == "a" { // reacting to a: the venue reports c, d
+			d.sink(ordermanager.Report{ClientID: "c"})
+			d.sink(ordermanager.Report{ClientID: "d"})
+			d.flush() // as Place does: everything owed goes out before it returns
+			got = append(got, "a done")
+		}
+	}
+	d.sink(ordermanager.Report{ClientID: "a"})
+	d.sink(ordermanager.Report{ClientID: "b"})
+	d.flush()
+	if want := []string{"a", "b", "c", "d", "a done"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	if len(d.reports) != 0 || cap(d.reports) == 0 {
+		t.Fatalf("buffer after flush: len %d cap %d, want empty and kept", len(d.reports), cap(d.reports))
+	}
+	d.sink(ordermanager.Report{ClientID: "e"})
+	d.flush()
+	if got[len(got)-1] != "e" || len(got) != 6 {
+		t.Fatalf("after reuse delivered %v", got)
 	}
 }

@@ -42,7 +42,7 @@ var DefaultFundingRate = fixed.MustParse("0.0001")
 const bookLevels = 20
 
 // backtestHistory is the matching engine's history limit in backtests.
-const backtestHistory = 1024
+const backtestHistory = 256
 
 // Options configure one backtest.
 type Options struct {

@@ -27,6 +27,7 @@ type delayVenue struct {
 	latency time.Duration
 	pending []delayed // due times are non-decreasing: decisions come in time order
 	reports []ordermanager.Report
+	next    int // reports[next:] are not delivered yet
 	deliver func(ordermanager.Report)
 	// lazyBook (FillCandle) builds the current book, not yet given to the
 	// matching engine because nothing could match it; lazyPending says it
@@ -82,14 +83,18 @@ func (d *delayVenue) sink(r ordermanager.Report) {
 
 // flush hands buffered reports to the Core.
 func (d *delayVenue) flush() {
-	for len(d.reports) > 0 {
-		r := d.reports[0]
-		d.reports = d.reports[1:]
+	// An index, not reslicing, so the buffer keeps its capacity. A
+	// delivery may place an order and flush again: that call carries on
+	// from the same index, so reports still go out once, in order.
+	for d.next < len(d.reports) {
+		r := d.reports[d.next]
+		d.next++
 		if d.deliver != nil {
 			d.deliver(r)
 		}
 	}
-	d.reports = d.reports[:0]
+	clear(d.reports)
+	d.reports, d.next = d.reports[:0], 0
 }
 
 // Place sends the order now, or queues it until latency has passed.
