@@ -274,3 +274,83 @@ func BenchmarkEngineKlinesQuiet(b *testing.B) {
 		}
 	}
 }
+
+// sampleKlines is testdata/sample's three days of 1-minute klines (the
+// simulator's seeded generator: a realistic walk, on which the trend
+// strategy holds a position about 90% of the time and trades about every
+// 27 klines), repeated five times end to end with times and prices
+// shifted to follow on: 21,600 klines, 15 days.
+func sampleKlines(tb testing.TB) []trading.Kline {
+	tb.Helper()
+	kr, err := marketdata.OpenKlines("../../testdata/sample/BTCUSDT-1m.csv", marketdata.KlineOptions{Symbol: "BTCUSDT"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer kr.Close()
+	var one []trading.Kline
+	for {
+		k, err := kr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		one = append(one, k)
+	}
+	span := one[len(one)-1].OpenTime.Add(time.Minute).Sub(one[0].OpenTime)
+	drift := one[len(one)-1].Close - one[0].Open
+	var ks []trading.Kline
+	for c := range 5 {
+		for _, k := range one {
+			d := drift.MulInt(int64(c))
+			k.OpenTime = k.OpenTime.Add(time.Duration(c) * span)
+			k.Open, k.High, k.Low, k.Close = k.Open+d, k.High+d, k.Low+d, k.Close+d
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// BenchmarkSampleKlines: the trend strategy on sampleKlines, both fill
+// models, with the klines already decoded (engine) and from CSV bytes in
+// memory (csv: parse, replay, engine). One op is one kline.
+func BenchmarkSampleKlines(b *testing.B) {
+	ks := sampleKlines(b)
+	var buf bytes.Buffer
+	w := marketdata.NewKlineWriter(&buf)
+	for _, k := range ks {
+		if err := w.Write(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, input := range []string{"engine", "csv"} {
+		for _, fm := range []FillModel{FillOHLCPath, FillCandle} {
+			b.Run(input+"/fill="+fm.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				cpu0 := cpuNow()
+				runs := 0
+				for done := 0; done < b.N; done += len(ks) {
+					var src KlineSource = &sliceKlines{ks: ks}
+					if input == "csv" {
+						src = marketdata.NewKlineReader(bytes.NewReader(data), marketdata.KlineOptions{Symbol: "BTCUSDT"})
+					}
+					if _, err := RunKlines(context.Background(), Options{Config: trendConfig(), FillModel: fm}, "BTCUSDT", src); err != nil {
+						b.Fatal(err)
+					}
+					runs++
+				}
+				// A whole series per len(ks) ops: rates per kline actually run.
+				n := runs * len(ks)
+				b.StopTimer()
+				reportCPU(b, cpu0, n, "klines")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/kline")
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "klines/s")
+			})
+		}
+	}
+}

@@ -128,10 +128,12 @@ func TestCandleIntervalMustFitData(t *testing.T) {
 	}
 }
 
-// TestCandleShortcutsChangeNothing: what the candle model skips while the
-// account is flat (marks held back from the matching engine, the account
-// not re-read) leaves every report byte-identical.
-func TestCandleShortcutsChangeNothing(t *testing.T) {
+// TestShortcutsChangeNothing: what a backtest skips because it cannot
+// change the result leaves every report byte-identical: books, prints and
+// marks held back from the matching engine while nothing there could use
+// them, the flat account's equity not read again, in both fill models,
+// with and without latency.
+func TestShortcutsChangeNothing(t *testing.T) {
 	series := []struct {
 		name string
 		src  func() KlineSource
@@ -142,31 +144,51 @@ func TestCandleShortcutsChangeNothing(t *testing.T) {
 		// Flat before and after, with fees paid in between: the account
 		// must be read again.
 		{"round trip in a kline", func() KlineSource { return &sliceKlines{ks: genKlines(10)} }},
+		// A resting limit buy placed at 00:02's open (39966) that the
+		// kline's low (39953) fills half a minute later: the prints after
+		// an order must reach the engine.
+		{"limit in a kline", func() KlineSource { return &sliceKlines{ks: genKlines(10)} }},
+		// Book-driven strategies (the default model only).
+		{"meanReversion", func() KlineSource { return &sliceKlines{ks: genKlines(3000)} }},
+		{"grid", func() KlineSource { return &sliceKlines{ks: genKlines(3000)} }},
 	}
 	for _, s := range series {
-		for _, lat := range []time.Duration{0, 1500 * time.Millisecond, 20 * time.Second} {
-			t.Run(fmt.Sprintf("%s/latency=%s", s.name, lat), func(t *testing.T) {
-				var reports [2][]byte
-				for i, exact := range []bool{true, false} {
-					opt := Options{Config: trendConfig(), FillModel: FillCandle, Latency: lat, noShortcuts: exact}
-					if s.name == "round trip in a kline" {
-						opt.Strategy = strategy.NewScripted([]strategy.Step{
-							{At: at("2024-01-01T00:02:00Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: fx("0.02")}},
-							{At: at("2024-01-01T00:02:01Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market, Qty: fx("0.02"), ReduceOnly: true}},
-						})
+		for _, fm := range []FillModel{FillOHLCPath, FillCandle} {
+			if (s.name == "meanReversion" || s.name == "grid") && fm == FillCandle {
+				continue
+			}
+			for _, lat := range []time.Duration{0, 1500 * time.Millisecond, 20 * time.Second} {
+				t.Run(fmt.Sprintf("%s/%s/latency=%s", s.name, fm, lat), func(t *testing.T) {
+					var reports [2][]byte
+					for i, exact := range []bool{true, false} {
+						opt := Options{Config: trendConfig(), FillModel: fm, Latency: lat, noShortcuts: exact}
+						if s.name == "limit in a kline" {
+							opt.Strategy = strategy.NewScripted([]strategy.Step{
+								{At: at("2024-01-01T00:02:00Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Limit, Price: fx("39960"), Qty: fx("0.02")}},
+							})
+						}
+						if s.name == "meanReversion" || s.name == "grid" {
+							opt.Config.Strategy.Name = s.name
+						}
+						if s.name == "round trip in a kline" {
+							opt.Strategy = strategy.NewScripted([]strategy.Step{
+								{At: at("2024-01-01T00:02:00Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Buy, Type: trading.Market, Qty: fx("0.02")}},
+								{At: at("2024-01-01T00:02:01Z"), Intent: trading.Intent{Symbol: "BTCUSDT", Side: trading.Sell, Type: trading.Market, Qty: fx("0.02"), ReduceOnly: true}},
+							})
+						}
+						rep, err := RunKlines(context.Background(), opt, "BTCUSDT", s.src())
+						if err != nil {
+							t.Fatal(err)
+						}
+						if reports[i], err = json.Marshal(rep); err != nil {
+							t.Fatal(err)
+						}
 					}
-					rep, err := RunKlines(context.Background(), opt, "BTCUSDT", s.src())
-					if err != nil {
-						t.Fatal(err)
+					if !bytes.Equal(reports[0], reports[1]) {
+						t.Errorf("reports differ:\n exact     %s\n shortcuts %s", reports[0], reports[1])
 					}
-					if reports[i], err = json.Marshal(rep); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if !bytes.Equal(reports[0], reports[1]) {
-					t.Errorf("reports differ:\n exact     %s\n shortcuts %s", reports[0], reports[1])
-				}
-			})
+				})
+			}
 		}
 	}
 }

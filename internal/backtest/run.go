@@ -393,6 +393,11 @@ func (r *runner) kline(k trading.Kline) {
 	prices := klinePath(k)
 	prev := k.Open
 	var t time.Time
+	// With nothing that prints could fill or trigger, the matching engine
+	// needs the market only when an order comes (delayVenue.holdPrints).
+	idle := !r.opt.noShortcuts && !r.hasOrders() && !r.venue.Engine().HasTriggers(r.symbol)
+	r.venue.holdPrints, r.venue.holdMarks = idle, idle && r.rec.Position() == 0
+	defer func() { r.venue.holdPrints, r.venue.holdMarks = false, false }()
 	for i, p := range prices {
 		t = k.OpenTime.Add(iv * time.Duration(i) / 4)
 		side := printSide(p, prev)
@@ -494,7 +499,7 @@ func (r *runner) finish(end time.Time) *Report {
 		r.core.OnTimer(r.ctx, end)
 		r.observe(end)
 	}
-	r.venue.applyHeldMark()
+	r.venue.applyHeld()
 	acct, _ := r.venue.Engine().Account(r.venue.Account())
 	final := acct.Equity
 	if !r.started {

@@ -34,14 +34,20 @@ type delayVenue struct {
 	// is owed. It is applied before the next order reaches the engine.
 	lazyBook    func() *trading.Book
 	lazyPending bool
-	// holdMarks (FillCandle, while the account is flat with no orders)
-	// keeps marks from the matching engine: there they could move nothing
-	// (no position to value or liquidate, no order to trigger or margin).
-	// The last one held is applied before anything else reaches the
-	// engine, so it sees exactly the marks it would have acted on.
-	holdMarks bool
-	heldMark  trading.MarkPrice
-	markHeld  bool
+	// While no order is open or queued (and no TP/SL waits), books and
+	// prints can change nothing on the matching engine but its copy of
+	// the book and the last price; while the account is also flat, marks
+	// cannot either (no position to value or liquidate). holdPrints and
+	// holdMarks then keep them back; the last of each is applied before
+	// anything else reaches the engine (an order, a query, funding), so
+	// it sees exactly the market it would have acted on. The runner sets
+	// them per kline; an order stops them.
+	holdPrints, holdMarks bool
+	heldBook              *trading.Book // the runner's book: its latest
+	heldTrade             trading.Trade
+	tradeHeld             bool
+	heldMark              trading.MarkPrice
+	markHeld              bool
 	// changes counts reports and funding settlements: while it stands
 	// still and the account is flat, the account's equity cannot move.
 	changes uint64
@@ -56,9 +62,32 @@ func (d *delayVenue) applyHeldMark() {
 	}
 }
 
+// applyHeld gives the matching engine the market it has not seen yet.
+// Held items are of different kinds and the engine was idle when they
+// came, so their order does not matter.
+func (d *delayVenue) applyHeld() {
+	if b := d.heldBook; b != nil {
+		d.heldBook = nil
+		_ = d.Venue.ApplyBook(b)
+	}
+	if d.tradeHeld {
+		d.tradeHeld = false
+		_ = d.Venue.ApplyTrade(d.heldTrade)
+	}
+	d.applyHeldMark()
+	d.flush()
+}
+
+// beforeOrder brings the engine up to date for an order and stops holding
+// for the rest of the kline: from now on the market can fill something.
+func (d *delayVenue) beforeOrder() {
+	d.applyHeld()
+	d.holdPrints, d.holdMarks = false, false
+}
+
 // applyLazyBook gives the matching engine the book it has not seen yet.
 func (d *delayVenue) applyLazyBook() {
-	d.applyHeldMark()
+	d.applyHeld()
 	if d.lazyPending {
 		d.lazyPending = false
 		_ = d.ApplyBook(d.lazyBook())
@@ -99,7 +128,7 @@ func (d *delayVenue) flush() {
 
 // Place sends the order now, or queues it until latency has passed.
 func (d *delayVenue) Place(ctx context.Context, o ordermanager.Order) (ordermanager.Ack, error) {
-	d.applyHeldMark() // its time is the venue's clock too
+	d.beforeOrder() // the held market's time is the venue's clock too
 	if d.latency <= 0 {
 		d.applyLazyBook()
 		ack, err := d.Venue.Place(ctx, o)
@@ -114,7 +143,7 @@ func (d *delayVenue) Place(ctx context.Context, o ordermanager.Order) (ordermana
 // time's market (the last event before it).
 func (d *delayVenue) release(ctx context.Context, t time.Time) {
 	for len(d.pending) > 0 && !d.pending[0].due.After(t) {
-		d.applyHeldMark()
+		d.beforeOrder()
 		p := d.pending[0]
 		d.pending = d.pending[1:]
 		d.applyLazyBook()
@@ -136,7 +165,7 @@ func (d *delayVenue) release(ctx context.Context, t time.Time) {
 
 // Cancel withdraws a queued order locally or cancels on the engine.
 func (d *delayVenue) Cancel(ctx context.Context, ref ordermanager.OrderRef) error {
-	d.applyHeldMark()
+	d.beforeOrder()
 	for i, p := range d.pending {
 		if p.o.ClientID == ref.ClientID {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
@@ -156,7 +185,7 @@ func (d *delayVenue) Cancel(ctx context.Context, ref ordermanager.OrderRef) erro
 
 // OrderByClientID also knows queued orders (acknowledged, not yet live).
 func (d *delayVenue) OrderByClientID(ctx context.Context, clientID string) (ordermanager.Report, error) {
-	d.applyHeldMark()
+	d.applyHeld()
 	for _, p := range d.pending {
 		if p.o.ClientID == clientID {
 			return ordermanager.Report{ClientID: clientID, Symbol: p.o.Symbol, Side: p.o.Side, Type: p.o.Type,
@@ -169,7 +198,7 @@ func (d *delayVenue) OrderByClientID(ctx context.Context, clientID string) (orde
 
 // OpenOrders lists live and queued orders.
 func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermanager.Report, error) {
-	d.applyHeldMark()
+	d.applyHeld()
 	out, err := d.Venue.OpenOrders(ctx, symbol)
 	for _, p := range d.pending {
 		if symbol == "" || p.o.Symbol == symbol {
@@ -183,15 +212,23 @@ func (d *delayVenue) OpenOrders(ctx context.Context, symbol string) ([]ordermana
 // ApplyBook, ApplyTrade and ApplyMark feed the engine (the Core calls them)
 // and pass on the reports they caused.
 func (d *delayVenue) ApplyBook(b *trading.Book) error {
-	d.applyHeldMark()
 	d.lazyPending = false
+	if d.holdPrints {
+		d.heldBook = b
+		return nil
+	}
+	d.heldBook = nil // superseded
 	err := d.Venue.ApplyBook(b)
 	d.flush()
 	return err
 }
 
 func (d *delayVenue) ApplyTrade(t trading.Trade) error {
-	d.applyHeldMark()
+	if d.holdPrints {
+		d.heldTrade, d.tradeHeld = t, true
+		return nil
+	}
+	d.tradeHeld = false // superseded
 	err := d.Venue.ApplyTrade(t)
 	d.flush()
 	return err
@@ -210,7 +247,7 @@ func (d *delayVenue) ApplyMark(m trading.MarkPrice) error {
 
 // ApplyFunding settles funding and passes on what it caused.
 func (d *delayVenue) ApplyFunding(symbol string, rate fixed.Value, ts time.Time) error {
-	d.applyHeldMark()
+	d.applyHeld()
 	d.changes++
 	err := d.Venue.ApplyFunding(symbol, rate, ts)
 	d.flush()

@@ -168,6 +168,13 @@ func (t *tpsl) hit(st StopType, price fixed.Value) (Trigger, bool) {
 }
 
 // fireTriggers fires pending TP/SL on in that price reaches, in id order.
+// HasTriggers reports whether a TP/SL waits on symbol (prints or marks
+// could then place an order).
+func (e *Engine) HasTriggers(symbol string) bool {
+	in, err := e.instr(symbol)
+	return err == nil && len(in.tpsl) > 0
+}
+
 func (e *Engine) fireTriggers(in *instr, st StopType, price fixed.Value, ts time.Time) {
 	if len(in.tpsl) == 0 {
 		return
