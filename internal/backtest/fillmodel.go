@@ -133,6 +133,10 @@ func (r *runner) klineCandle(k trading.Kline) {
 	// marks while there is a position (unrealised PnL, the loss breakers,
 	// liquidation, TP/SL on mark).
 	orders, position = r.hasOrders(), r.rec.Position() != 0
+	if !orders && position && r.quietPath(k, iv, qty, path) {
+		r.observe(k.OpenTime.Add(iv * 3 / 4))
+		return
+	}
 	prev := k.Open
 	for i := 1; i < 4 && (orders || position); i++ {
 		p := path[i]
@@ -150,4 +154,33 @@ func (r *runner) klineCandle(k trading.Kline) {
 		orders, position = r.hasOrders(), r.rec.Position() != 0
 	}
 	r.observe(k.OpenTime.Add(iv * 3 / 4))
+}
+
+// quietPath gives the rest of a kline's path to the Core as marks in one
+// call (Core.OnMarksQuiet) when they can only move the mark: a position
+// and no orders (no print or book can matter), no funding due before the
+// close, and the Core and the venue agree nothing can trigger. It reports
+// whether it did; if not, nothing happened.
+func (r *runner) quietPath(k trading.Kline, iv time.Duration, qty fixed.Value, path [4]fixed.Value) bool {
+	if r.opt.noShortcuts {
+		return false
+	}
+	var marks [3]trading.MarkPrice
+	for i := range marks {
+		t := k.OpenTime.Add(iv * time.Duration(i+1) / 4)
+		marks[i] = trading.MarkPrice{Symbol: r.symbol, Mark: path[i+1], Index: path[i+1], FundingRate: r.fundingRate, Time: t}
+	}
+	end := marks[2].Time
+	if r.fundingIv > 0 && !r.nextFunding.After(end) {
+		return false // pre would settle funding between two of them
+	}
+	if !r.core.OnMarksQuiet(r.ctx, marks[:]) {
+		return false
+	}
+	// What the prints' loop leaves behind: market time at the close, and
+	// the close's book owed to the matching engine.
+	r.pre(end)
+	r.lazy = lazyBook{t: end, price: path[3], qty: qty.MulInt(20)}
+	r.venue.lazyPending = true
+	return true
 }

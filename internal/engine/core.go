@@ -485,6 +485,61 @@ func (c *Core) OnMark(ctx context.Context, now time.Time, m trading.MarkPrice) {
 	}
 }
 
+// quietMarks is a MarketFeed that can tell when marks within a price range
+// would do nothing on the venue but move the mark (local.Venue).
+type quietMarks interface {
+	MarksQuiet(symbol string, lo, hi fixed.Value) bool
+}
+
+// maxQuietMarks bounds OnMarksQuiet's batch (its buffers are on the stack).
+const maxQuietMarks = 8
+
+// OnMarksQuiet applies marks of one symbol, in time order, with the effect
+// of OnMark on each, when it can take a shortcut: the strategy ignores
+// marks and the venue says none of them could do anything there but move
+// the mark. Then only the last reaches the venue and the market state;
+// the order manager and the loss breakers still see every one. Otherwise
+// it does nothing and returns false. A backtest gives it the prices inside
+// a kline.
+func (c *Core) OnMarksQuiet(ctx context.Context, marks []trading.MarkPrice) bool {
+	if len(marks) == 0 || len(marks) > maxQuietMarks || c.busy {
+		return false
+	}
+	last := marks[len(marks)-1]
+	s := c.symbol(last.Symbol)
+	q, ok := c.feed.(quietMarks)
+	if s == nil || !ok || s.wants[strategy.EventMark] {
+		return false
+	}
+	var prices, eqs [maxQuietMarks]fixed.Value
+	lo, hi := last.Mark, last.Mark
+	for i, m := range marks {
+		if m.Symbol != last.Symbol || m.Mark <= 0 || (i > 0 && m.Time.Before(marks[i-1].Time)) {
+			return false
+		}
+		prices[i] = m.Mark
+		lo, hi = min(lo, m.Mark), max(hi, m.Mark)
+	}
+	if !q.MarksQuiet(last.Symbol, lo, hi) {
+		return false
+	}
+	c.begin(marks[0].Time)
+	defer c.end(ctx)
+	if err := c.feed.ApplyMark(last); err != nil {
+		c.log.Debug("venue mark", "symbol", last.Symbol, "err", err)
+	}
+	s.mkt.OnMark(last.Time, last)
+	n := len(marks)
+	c.om.OnMarks(last.Symbol, prices[:n], eqs[:n])
+	for i, m := range marks {
+		if m.Time.After(c.now) {
+			c.now = m.Time
+		}
+		c.observeEquityAt(eqs[i])
+	}
+	return true
+}
+
 // OnKline applies a closed kline (backtests from kline files) and runs the
 // strategy on it, then on every longer configured candle it completed
 // (market.Symbol.AggregateKline).

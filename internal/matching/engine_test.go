@@ -689,3 +689,69 @@ func TestDeterministic(t *testing.T) {
 		t.Fatalf("scenario too quiet: %d fills", strings.Count(a, "Kind:fill"))
 	}
 }
+
+// TestMarksQuiet: a price range is quiet only if no mark in it liquidates
+// (checked against applying its ends to a fresh engine, around both
+// liquidation prices) or could trigger a TP/SL.
+func TestMarksQuiet(t *testing.T) {
+	isolated := func(t *testing.T) *Engine { // long 1 @ 100, liq 90.45226131
+		e, _ := newTest(t, "a")
+		must[struct{}](t)(struct{}{}, e.ApplyBook(book("10@99", "10@100")))
+		must[Order](t)(e.PlaceOrder(market("a", trading.Buy, "1"), t0))
+		return e
+	}
+	cross := func(t *testing.T) *Engine { // long 5 @ 100, liq 80.46231156
+		e, _ := newTest(t)
+		must[struct{}](t)(struct{}{}, e.OpenAccount("a", v("100"), t0))
+		must[struct{}](t)(struct{}{}, e.SetMarginMode("a", sym, Cross, t0))
+		must[struct{}](t)(struct{}{}, e.ApplyBook(book("10@99", "10@100")))
+		must[Order](t)(e.PlaceOrder(market("a", trading.Buy, "5"), t0))
+		return e
+	}
+	for _, tc := range []struct {
+		name   string
+		setup  func(*testing.T) *Engine
+		lo, hi string
+		quiet  bool
+	}{
+		{"isolated above liq", isolated, "90.46", "120", true},
+		{"isolated low end at liq", isolated, "90.45226131", "120", false},
+		{"isolated through liq", isolated, "90.4", "95", false},
+		{"cross above liq", cross, "80.5", "120", true},
+		{"cross low end at liq", cross, "80.46231156", "90", false},
+		{"cross through liq", cross, "80.4", "90", false},
+		{"inverted range", isolated, "100", "95", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.setup(t).MarksQuiet(sym, v(tc.lo), v(tc.hi)); got != tc.quiet {
+				t.Fatalf("MarksQuiet(%s, %s) = %v, want %v", tc.lo, tc.hi, got, tc.quiet)
+			}
+		})
+	}
+	// Every range said quiet really is: neither end liquidates.
+	for _, setup := range []func(*testing.T) *Engine{isolated, cross} {
+		for lo := v("80"); lo < v("92"); lo += v("0.00731") {
+			if !setup(t).MarksQuiet(sym, lo, v("100")) {
+				continue
+			}
+			for _, p := range []fixed.Value{lo, v("100")} {
+				e := setup(t)
+				must[struct{}](t)(struct{}{}, e.ApplyMark(trading.MarkPrice{Symbol: sym, Mark: p, Time: t0}))
+				if len(e.Positions("a", "")) != 1 {
+					t.Fatalf("range from %s said quiet, but a mark at %s liquidated", lo, p)
+				}
+			}
+		}
+	}
+	e, _ := newTest(t, "a")
+	must[struct{}](t)(struct{}{}, e.ApplyBook(book("10@99", "10@100")))
+	req := market("a", trading.Buy, "1")
+	req.TP = Trigger{Price: v("110"), StopType: MarkPrice}
+	must[Order](t)(e.PlaceOrder(req, t0))
+	if e.MarksQuiet(sym, v("95"), v("105")) {
+		t.Error("quiet with a TP/SL waiting")
+	}
+	if !isolated(t).MarksQuiet(sym, v("95"), v("105")) {
+		t.Error("the same position without a TP/SL is not quiet")
+	}
+}

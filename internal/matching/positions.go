@@ -371,6 +371,57 @@ func (e *Engine) ApplyMark(m trading.MarkPrice) error {
 	return nil
 }
 
+// quietSlack is how far above its maintenance margin an account must stay
+// at both ends of a price range for MarksQuiet: the margin test is linear
+// in the mark but rounded to 1e-8 per term.
+const quietSlack = 64
+
+// MarksQuiet reports whether every mark of symbol within [lo, hi] would do
+// nothing on the engine but set the mark: no position liquidated (cross
+// accounts stay more than a rounding margin above maintenance at both
+// ends, isolated liquidation prices lie outside) and no TP/SL waiting. A
+// caller with several such marks in a row (a backtest's prices inside one
+// kline) may then apply the last one only.
+func (e *Engine) MarksQuiet(symbol string, lo, hi fixed.Value) bool {
+	in, err := e.instr(symbol)
+	if err != nil || lo <= 0 || hi < lo || len(in.tpsl) > 0 {
+		return false
+	}
+	for _, p := range in.positions {
+		if p.mode == Isolation {
+			if p.liq > 0 && ((p.side == trading.Buy && lo <= p.liq) || (p.side == trading.Sell && hi >= p.liq)) {
+				return false
+			}
+			continue
+		}
+		if e.crossHeadroom(p.acct, in, lo) <= quietSlack || e.crossHeadroom(p.acct, in, hi) <= quietSlack {
+			return false
+		}
+	}
+	return true
+}
+
+// crossHeadroom is a's cross equity less its cross maintenance margin, as
+// liquidations computes them, with in's reference price at x.
+func (e *Engine) crossHeadroom(a *accountState, in *instr, x fixed.Value) fixed.Value {
+	eq := a.wallet - a.marginIso
+	var maint fixed.Value
+	for _, p := range a.positions {
+		if p.mode != Cross {
+			continue
+		}
+		ref := p.ref()
+		if p.in == in {
+			ref = x
+		}
+		if p.qty != 0 {
+			eq += p.pnlAt(ref, p.qty, p.entryValue)
+		}
+		maint += ref.Mul(p.qty).Mul(p.in.cfg.MaintenanceMarginRate)
+	}
+	return eq - maint
+}
+
 // liquidations checks the positions on in (doc.go, Liquidation model).
 func (e *Engine) liquidations(in *instr, ts time.Time) {
 	ps := append(e.scratchP[:0], in.positions...)

@@ -2,6 +2,7 @@ package ordermanager
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +47,12 @@ func TestEquityCacheFollowsLedger(t *testing.T) {
 		t.Fatalf("OnMarkEquity returned %s, want 1009.6", got)
 	}
 	check("OnMarkEquity down", "1009.6")
+	eqs := make([]fixed.Value, 3)
+	r.m.OnMarks("BTCUSDT", []fixed.Value{fixed.FromInt(50000), fixed.FromInt(52000), fixed.FromInt(50500)}, eqs)
+	if want := []fixed.Value{fixed.MustParse("999.6"), fixed.MustParse("1039.6"), fixed.MustParse("1009.6")}; !slices.Equal(eqs, want) {
+		t.Fatalf("OnMarks equities %v, want %v", eqs, want)
+	}
+	check("OnMarks", "1009.6")
 	r.m.OnMark("BTCUSDT", fixed.FromInt(51000))
 	if err := r.m.OnFunding("BTCUSDT", fixed.MustParse("-1.5")); err != nil {
 		t.Fatal(err)

@@ -629,6 +629,17 @@ func (m *Manager) OnMarkEquity(symbol string, price fixed.Value) fixed.Value {
 	return eq
 }
 
+// OnMarks is OnMarkEquity for each price in turn, under one lock: it
+// writes the equity after each mark to eqs (as long as prices).
+func (m *Manager) OnMarks(symbol string, prices, eqs []fixed.Value) {
+	m.mu.Lock()
+	for i, p := range prices {
+		m.markLocked(symbol, p)
+		eqs[i] = m.totalsLocked().Equity
+	}
+	m.mu.Unlock()
+}
+
 func (m *Manager) markLocked(symbol string, price fixed.Value) {
 	// Only an open position's mark moves equity; the cache survives the
 	// rest (and the mark is memory-only, so the snapshot is not dirtied).

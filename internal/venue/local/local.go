@@ -187,6 +187,14 @@ func (v *Venue) ApplyMark(m trading.MarkPrice) error {
 	return v.eng.ApplyMark(m)
 }
 
+// MarksQuiet reports whether marks of symbol within [lo, hi] could do
+// nothing on the venue but move the mark (matching.Engine.MarksQuiet). A
+// venue settling funding from marks says no: which mark comes last
+// decides the price funding is settled at.
+func (v *Venue) MarksQuiet(symbol string, lo, hi fixed.Value) bool {
+	return v.lastMark == nil && v.eng.MarksQuiet(symbol, lo, hi)
+}
+
 // fundingInterval is Bitunix's usual one, used when marks carry no next
 // funding time.
 const fundingInterval = 8 * time.Hour
