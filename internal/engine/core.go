@@ -548,12 +548,15 @@ func (c *Core) OnKline(ctx context.Context, now time.Time, k trading.Kline) {
 		return
 	}
 	defer c.end(ctx)
-	if err := c.mkt.OnKline(now, k); err != nil {
-		c.log.Debug("kline ignored", "symbol", k.Symbol, "err", err)
-		return
-	}
 	s := c.symbol(k.Symbol)
 	if s == nil {
+		if err := c.mkt.OnKline(now, k); err != nil {
+			c.log.Debug("kline ignored", "symbol", k.Symbol, "err", err)
+		}
+		return
+	}
+	if err := s.mkt.OnKline(now, k); err != nil {
+		c.log.Debug("kline ignored", "symbol", k.Symbol, "err", err)
 		return
 	}
 	// Copy: a fill delivered during the first run would reuse the buffer.

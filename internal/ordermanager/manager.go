@@ -633,8 +633,23 @@ func (m *Manager) OnMarkEquity(symbol string, price fixed.Value) fixed.Value {
 // writes the equity after each mark to eqs (as long as prices).
 func (m *Manager) OnMarks(symbol string, prices, eqs []fixed.Value) {
 	m.mu.Lock()
-	for i, p := range prices {
-		m.markLocked(symbol, p)
+	p := m.ledger.Positions[symbol]
+	var u fixed.Value // p's Unrealized at its current mark, once needed
+	known := false
+	for i, price := range prices {
+		if p != nil && p.Mark != price {
+			if p.Qty != 0 && m.totalsOK {
+				if !known {
+					u, known = p.Unrealized(), true
+				}
+				p.Mark = price
+				next := p.Unrealized()
+				m.totals.Unrealized += next - u
+				m.totals.Equity += next - u
+				u = next
+			}
+			p.Mark = price
+		}
 		eqs[i] = m.totalsLocked().Equity
 	}
 	m.mu.Unlock()
