@@ -213,6 +213,14 @@ func TestOneActiveTrader(t *testing.T) {
 		// A secret in values would land in the ConfigMap: secrets come from a Secret.
 		{"a secret in the config", "staging", []string{"--set", "config.secrets.apiKey=AKIA"}, "/config/secrets"},
 		{"plain http to the exchange", "production", []string{"--set", "config.api.baseURL=http://fapi.bitunix.com"}, "/config/api/baseURL"},
+		// The restricted security context cannot be weakened by an override.
+		{"a writable root filesystem", "production", []string{"--set", "securityContext.readOnlyRootFilesystem=false"}, "/securityContext/readOnlyRootFilesystem"},
+		{"a privileged container", "staging", []string{"--set", "securityContext.privileged=true"}, "/securityContext/privileged"},
+		{"privilege escalation", "staging", []string{"--set", "securityContext.allowPrivilegeEscalation=true"}, "/securityContext/allowPrivilegeEscalation"},
+		{"root in the container", "staging", []string{"--set", "securityContext.runAsUser=0"}, "/securityContext/runAsUser"},
+		{"root in the pod", "staging", []string{"--set", "podSecurityContext.runAsNonRoot=false"}, "/podSecurityContext/runAsNonRoot"},
+		{"an added capability", "staging", []string{"--set", "securityContext.capabilities.add={NET_ADMIN}"}, "/securityContext/capabilities/add"},
+		{"capabilities kept", "staging", []string{"--set", "securityContext.capabilities.drop={NET_RAW}"}, "/securityContext/capabilities/drop"},
 	}
 	for _, tc := range refusals {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
