@@ -76,7 +76,7 @@ Point the bot at it with:
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8090", "address to listen on (loopback unless --allow-remote)")
-	fl.StringArrayVar(&f.accounts, "account", nil, "account KEY:SECRET[:BALANCE] (repeatable; default: one demo account)")
+	fl.StringArrayVar(&f.accounts, "account", nil, "account KEY:SECRET[:BALANCE] (repeatable; default: one demo account; the secret shows in ps: prefer --accounts-file)")
 	fl.StringVar(&f.accountsFile, "accounts-file", "", "YAML or JSON list of {apiKey, secret, balance}")
 	fl.StringArrayVar(&f.symbols, "symbol", nil, "symbol to list (repeatable; default BTCUSDT and ETHUSDT)")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the synthetic market-data generator")
