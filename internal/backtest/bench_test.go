@@ -174,10 +174,11 @@ func BenchmarkCSVKlines(b *testing.B) { benchCSVKlines(b, FillOHLCPath) }
 // BenchmarkCSVKlinesCandle: the same under FillCandle.
 func BenchmarkCSVKlinesCandle(b *testing.B) { benchCSVKlines(b, FillCandle) }
 
-func benchCSVKlines(b *testing.B, fm FillModel) {
+// klinesCSV encodes ks as a header-kline CSV file.
+func klinesCSV(b *testing.B, ks []trading.Kline) []byte {
 	var buf bytes.Buffer
 	w := marketdata.NewKlineWriter(&buf)
-	for _, k := range genKlines(benchKlines) {
+	for _, k := range ks {
 		if err := w.Write(k); err != nil {
 			b.Fatal(err)
 		}
@@ -185,7 +186,11 @@ func benchCSVKlines(b *testing.B, fm FillModel) {
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	data := buf.Bytes()
+	return buf.Bytes()
+}
+
+func benchCSVKlines(b *testing.B, fm FillModel) {
+	data := klinesCSV(b, genKlines(benchKlines))
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuNow()
@@ -288,11 +293,7 @@ func sampleKlines(tb testing.TB) []trading.Kline {
 	}
 	defer kr.Close()
 	var one []trading.Kline
-	for {
-		k, err := kr.Next()
-		if err == io.EOF {
-			break
-		}
+	for k, err := range kr.All() {
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -317,17 +318,7 @@ func sampleKlines(tb testing.TB) []trading.Kline {
 // memory (csv: parse, replay, engine). One op is one kline.
 func BenchmarkSampleKlines(b *testing.B) {
 	ks := sampleKlines(b)
-	var buf bytes.Buffer
-	w := marketdata.NewKlineWriter(&buf)
-	for _, k := range ks {
-		if err := w.Write(k); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	data := buf.Bytes()
+	data := klinesCSV(b, ks)
 	for _, input := range []string{"engine", "csv"} {
 		for _, fm := range []FillModel{FillOHLCPath, FillCandle} {
 			b.Run(input+"/fill="+fm.String(), func(b *testing.B) {
