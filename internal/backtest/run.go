@@ -76,9 +76,10 @@ type Options struct {
 	// file size.
 	Progress func(done, total int64)
 
-	// noShortcuts turns off the work the candle model skips because it
-	// cannot change the result (held marks, the flat account's equity):
-	// tests compare both ways.
+	// noShortcuts turns off the work a backtest skips because it cannot
+	// change the result (market data held back from an idle matching
+	// engine, a held position's marks in one call, the flat account's
+	// equity not read again): tests compare both ways.
 	noShortcuts bool
 }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"time"
 
@@ -210,7 +211,7 @@ type Core struct {
 // 0.1% rise of the equity peak: see persistRisk).
 type persistedKey struct {
 	kill, daily, dd bool
-	day             int64 // risk.UnixDay; -1 before the first
+	day             int64 // risk.UnixDay; math.MinInt64 before the first
 }
 
 // fillTap forwards order manager events and keeps the fills for the Core
@@ -336,7 +337,7 @@ func (c *Core) restore() error {
 }
 
 func keyOf(s risk.State) persistedKey {
-	day := int64(-1) // as the gate numbers "no day yet"
+	day := int64(math.MinInt64) // no day yet: equal to no real day
 	if !s.Day.IsZero() {
 		day = risk.UnixDay(s.Day)
 	}
