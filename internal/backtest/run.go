@@ -39,7 +39,7 @@ var DefaultFundingRate = fixed.MustParse("0.0001")
 
 // bookLevels is the depth of the synthetic books built from klines and
 // trades.
-const bookLevels = 20
+const bookLevels = marketdata.DefaultTouchDepth
 
 // backtestHistory is the matching engine's history limit in backtests.
 const backtestHistory = 256
@@ -272,7 +272,7 @@ func newRunner(ctx context.Context, opt Options, symbol string) (*runner, error)
 	r.growQty = make([]fixed.Value, bookLevels)
 	for i := range bookLevels {
 		r.tickSteps[i] = spec.Tick().MulInt(int64(i))
-		r.growQty[i] = spec.RoundQty(spec.LotStep().MulInt(1000).MulInt(int64(100 + 35*i)).DivInt(100))
+		r.growQty[i] = marketdata.TouchLevelQty(spec, marketdata.DefaultTouchQty(spec), i)
 	}
 	r.rec = NewRecorder(bal, opt.Period)
 	r.rep = &Report{Strategy: strat.Name(), Symbol: symbol, Data: opt.Data, Params: opt.Params, Latency: opt.Latency.String()}
@@ -361,9 +361,9 @@ func (r *runner) pre(t time.Time) {
 }
 
 // setBook fills the reused book with a one-tick-spread ladder from bidTop
-// down and askTop up: every level qty, or (grow) the trade books' sizes,
-// 1000 lots growing 35% a level. The Core and the matching engine copy the
-// levels, so reuse is safe.
+// down and askTop up: every level qty, or (grow) the trade books' sizes
+// (marketdata.TouchBook's, precomputed). The Core and the matching engine
+// copy the levels, so reuse is safe.
 func (r *runner) setBook(t time.Time, bidTop, askTop, qty fixed.Value, grow bool) {
 	bids := r.bids
 	for i, d := range r.tickSteps {
@@ -419,11 +419,7 @@ func (r *runner) kline(k trading.Kline) {
 func (r *runner) trade(tr trading.Trade) {
 	t := tr.Time
 	r.pre(t)
-	tick := r.spec.Tick()
-	bid, ask := tr.Price-tick, tr.Price
-	if tr.Side == trading.Sell {
-		bid, ask = tr.Price, tr.Price+tick
-	}
+	bid, ask := marketdata.Touch(r.spec, tr.Price, tr.Side)
 	r.setBook(t, bid, ask, 0, true)
 	r.core.OnBook(r.ctx, t, &r.book)
 	r.core.OnTrade(r.ctx, t, tr)

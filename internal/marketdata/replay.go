@@ -56,7 +56,7 @@ type Replay struct {
 // NewReplay returns a replay of src.
 func NewReplay(src KlineSource, cfg ReplayConfig) *Replay {
 	if cfg.Depth <= 0 {
-		cfg.Depth = 20
+		cfg.Depth = DefaultTouchDepth
 	}
 	if cfg.StepsPerLeg <= 0 {
 		cfg.StepsPerLeg = 3
@@ -177,26 +177,45 @@ func (r *Replay) expand(k trading.Kline) {
 func (r *Replay) book(spec instrument.Spec, symbol string, p fixed.Value, side trading.Side, t time.Time) trading.Book {
 	qty := r.cfg.LevelQty
 	if qty <= 0 {
-		qty = spec.LotStep().MulInt(1000)
+		qty = DefaultTouchQty(spec)
 	}
 	return TouchBook(spec, symbol, p, side, t, r.cfg.Depth, qty)
 }
 
-// TouchBook is a book of depth levels a side with its touch at p (the ask
-// for a buy print, the bid for a sell), one tick of spread, levelQty at
-// the touch growing by 35% of it a level. The simulator's trade replay and
-// the backtester build the same ladder (parity: an order larger than the
-// touch walks the same levels in both). The levels are freshly allocated.
+// DefaultTouchDepth is how many levels a side the books replayed around
+// prints have, in the simulator's replays and in the backtester.
+const DefaultTouchDepth = 20
+
+// DefaultTouchQty is the quantity at such a book's touch: 1000 lot steps.
+func DefaultTouchQty(spec instrument.Spec) fixed.Value { return spec.LotStep().MulInt(1000) }
+
+// Touch is the best bid and ask of the book around a print at p: the
+// touch is the ask for a buy print, the bid for a sell, one tick apart.
+func Touch(spec instrument.Spec, p fixed.Value, side trading.Side) (bid, ask fixed.Value) {
+	tick := spec.Tick()
+	if side == trading.Sell {
+		return p, p + tick
+	}
+	return p - tick, p
+}
+
+// TouchLevelQty is the quantity at level i (0: the touch) of a book with
+// levelQty at its touch: 35% of it more each level.
+func TouchLevelQty(spec instrument.Spec, levelQty fixed.Value, i int) fixed.Value {
+	return spec.RoundQty(levelQty.MulInt(int64(100 + 35*i)).DivInt(100))
+}
+
+// TouchBook is a book of depth levels a side around a print at p (Touch),
+// TouchLevelQty at each level. The simulator's trade replay and the
+// backtester build the same ladder (parity: an order larger than the touch
+// walks the same levels in both). The levels are freshly allocated.
 func TouchBook(spec instrument.Spec, symbol string, p fixed.Value, side trading.Side, t time.Time, depth int, levelQty fixed.Value) trading.Book {
 	tick := spec.Tick()
-	bid, ask := p-tick, p
-	if side == trading.Sell {
-		bid, ask = p, p+tick
-	}
+	bid, ask := Touch(spec, p, side)
 	levels := make([]trading.Level, 2*depth)
 	bids, asks := levels[:0:depth], levels[depth:depth]
 	for i := range depth {
-		q := spec.RoundQty(levelQty.MulInt(int64(100 + 35*i)).DivInt(100))
+		q := TouchLevelQty(spec, levelQty, i)
 		if b := bid - tick.MulInt(int64(i)); b > 0 {
 			bids = append(bids, trading.Level{Price: b, Qty: q})
 		}

@@ -142,7 +142,7 @@ func (t *tradeReplay) Next() (marketdata.Event, error) {
 		p := t.spec.RoundPrice(tr.Price)
 		tr.Price = p
 		t.queue = [3]marketdata.Event{
-			{Kind: marketdata.KindBook, Book: marketdata.TouchBook(t.spec, tr.Symbol, p, tr.Side, tr.Time, 20, t.spec.LotStep().MulInt(1000))},
+			{Kind: marketdata.KindBook, Book: marketdata.TouchBook(t.spec, tr.Symbol, p, tr.Side, tr.Time, marketdata.DefaultTouchDepth, marketdata.DefaultTouchQty(t.spec))},
 			{Kind: marketdata.KindTrade, Trade: tr},
 			{Kind: marketdata.KindMark, Mark: trading.MarkPrice{Symbol: tr.Symbol, Mark: p, Index: p, FundingRate: replayFundingRate, Time: tr.Time}},
 		}
