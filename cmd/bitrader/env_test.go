@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"github.com/bitrader/bitrader/internal/loopback"
@@ -10,7 +9,4 @@ import (
 // TestMain keeps the caller's environment (ENVIRONMENT, BITRADER_*, keys,
 // KUBECONFIG, a CI pod's KUBERNETES_*) away from the bitrader these tests
 // run: they must reach nothing but loopback.
-func TestMain(m *testing.M) {
-	loopback.ScrubEnv()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { loopback.Main(m) }

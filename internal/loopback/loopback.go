@@ -38,6 +38,13 @@ func ScrubEnv() {
 	}
 }
 
+// Main is a TestMain that only needs ScrubEnv: it scrubs, runs the tests
+// and exits with their status.
+func Main(m *testing.M) {
+	ScrubEnv()
+	os.Exit(m.Run())
+}
+
 func scrubbed(name string) bool {
 	switch name {
 	case "BITRADER_TOOLS":
