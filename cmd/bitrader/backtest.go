@@ -44,7 +44,7 @@ func (f *backtestFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.balance, "balance", "", "starting balance in USDT (default sim.startBalance)")
 	fl.StringVar(&f.fundingRate, "funding-rate", "", "funding rate per sim.fundingInterval when the data has none (default 0.0001)")
 	fl.DurationVar(&f.period, "period", time.Hour, "return sampling period for Sharpe and Sortino")
-	fl.StringVar(&f.fillModel, "fill-model", "ohlc-path", "how klines become prices: ohlc-path (four prints per kline, as the simulator replays them) or candle (faster; fills at the next kline's open)")
+	fl.StringVar(&f.fillModel, "fill-model", "ohlc-path", "how klines become prices: ohlc-path (four prints per kline: open, the extremes, close) or candle (faster; fills at the next kline's open)")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON (no progress output)")
 }
 

@@ -14,10 +14,11 @@ type FillModel uint8
 
 // Fill models.
 const (
-	// FillOHLCPath (default) is the simulator's replay model: every kline is
-	// four prints (open, nearer extreme, other extreme, close), each a book,
-	// a trade and a mark through the whole pipeline; candles are built from
-	// the prints. Parity with `bitrader sim --market-data replay:FILE`.
+	// FillOHLCPath (default): every kline is four prints (open, nearer
+	// extreme, other extreme, close), each a book, a trade and a mark
+	// through the whole pipeline; candles are built from the prints. (Not
+	// the simulator's kline replay, marketdata.Replay, which has ten points
+	// a kline and a mark at the open only.)
 	FillOHLCPath FillModel = iota
 	// FillCandle feeds each closed kline to the strategy as a candle (and
 	// aggregated to longer intervals), not as prints. At kline N+1's open the

@@ -64,7 +64,7 @@ type Options struct {
 	// FundingRate per funding interval; zero means DefaultFundingRate.
 	FundingRate fixed.Value
 	// FillModel says how klines become market events (default
-	// FillOHLCPath, the simulator's replay model).
+	// FillOHLCPath: four prints a kline).
 	FillModel FillModel
 	// Period is the return sampling period for Sharpe/Sortino (default 1h).
 	Period time.Duration
@@ -380,9 +380,9 @@ func (r *runner) setBook(t time.Time, bidTop, askTop, qty fixed.Value, grow bool
 	r.book = trading.Book{Symbol: r.symbol, Bids: bids, Asks: r.asks, Time: t}
 }
 
-// kline expands one kline into the simulator's replay model (sim
-// --market-data replay:FILE): four prints at open, the extreme nearer the
-// open's direction (low first for a rising candle, high first otherwise),
+// kline expands one kline into the default model's prints (FillOHLCPath):
+// four prints at open, the extreme nearer the open's direction (low first
+// for a rising candle, high first otherwise),
 // the other extreme and the close, spaced a quarter interval apart; at each
 // a one-tick-spread book of 20 levels (bids from the print down, asks from
 // one tick above), the print (a quarter of the volume, at least one lot)
