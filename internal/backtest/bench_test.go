@@ -282,9 +282,10 @@ func BenchmarkEngineKlinesQuiet(b *testing.B) {
 
 // sampleKlines is testdata/sample's three days of 1-minute klines (the
 // simulator's seeded generator: a realistic walk, on which the trend
-// strategy holds a position about 90% of the time and trades about every
-// 27 klines), repeated five times end to end with times and prices
-// shifted to follow on: 21,600 klines, 15 days.
+// strategy of trendConfig holds a position about half the time, 49-50%,
+// and places an order about every 83 klines: 259 orders, 129 round
+// trips), repeated five times end to end with times and prices shifted to
+// follow on: 21,600 klines, 15 days.
 func sampleKlines(tb testing.TB) []trading.Kline {
 	tb.Helper()
 	kr, err := marketdata.OpenKlines("../../testdata/sample/BTCUSDT-1m.csv", marketdata.KlineOptions{Symbol: "BTCUSDT"})
@@ -343,5 +344,73 @@ func BenchmarkSampleKlines(b *testing.B) {
 				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "klines/s")
 			})
 		}
+	}
+}
+
+// BenchmarkSampleKlineKinds splits BenchmarkSampleKlines' engine-only cost
+// by what a kline asks of the live pipeline: a flat account or a position,
+// whether the strategy's 5-minute candle is delivered at its open, and
+// whether an order was placed. Each kline is timed on its own, less the
+// clock's own cost, so the figures add up (share × cost) to about the
+// series' ns/kline, and say which kind of kline a faster backtest must make
+// cheaper. One op is one kline.
+func BenchmarkSampleKlineKinds(b *testing.B) {
+	ks := sampleKlines(b)
+	for _, fm := range []FillModel{FillOHLCPath, FillCandle} {
+		b.Run("fill="+fm.String(), func(b *testing.B) {
+			kinds := []string{"flat", "flat+candle", "position", "position+candle", "order"}
+			var ns [5]time.Duration
+			var count [5]int
+			var clock time.Duration // what timing an empty span costs, summed
+			runs := 0
+			for done := 0; done < b.N; done += len(ks) {
+				r, err := newRunner(context.Background(), Options{Config: trendConfig(), FillModel: fm}, "BTCUSDT")
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range ks {
+					t0 := time.Now()
+					clock += time.Since(t0)
+				}
+				for _, k := range ks {
+					held := r.rec.Position() != 0
+					// The 5-minute candle closes at this kline's open.
+					candle := k.OpenTime.UnixNano()%int64(5*time.Minute) == 0
+					submitted := r.rep.Orders.Submitted
+					r.rep.Klines++
+					t0 := time.Now()
+					if fm == FillCandle {
+						r.klineCandle(k)
+					} else {
+						r.kline(k)
+					}
+					d := time.Since(t0)
+					kind := 0
+					switch {
+					case r.rep.Orders.Submitted != submitted:
+						kind = 4
+					case held && candle:
+						kind = 3
+					case held:
+						kind = 2
+					case candle:
+						kind = 1
+					}
+					ns[kind] += d
+					count[kind]++
+				}
+				r.finish(ks[len(ks)-1].OpenTime.Add(time.Minute))
+				runs++
+			}
+			n := runs * len(ks)
+			overhead := clock / time.Duration(n)
+			for i, kind := range kinds {
+				if count[i] == 0 {
+					continue
+				}
+				b.ReportMetric(float64((ns[i]/time.Duration(count[i]) - overhead).Nanoseconds()), kind+"-ns")
+				b.ReportMetric(100*float64(count[i])/float64(n), kind+"-%")
+			}
+		})
 	}
 }
