@@ -48,15 +48,21 @@ func (p *position) pnlAt(price, q, entryValue fixed.Value) fixed.Value {
 	return d
 }
 
-func (p *position) upnl() fixed.Value {
+func (p *position) upnl() fixed.Value { return p.upnlAt(p.ref()) }
+
+// upnlAt is the unrealised PnL with the reference price at ref.
+func (p *position) upnlAt(ref fixed.Value) fixed.Value {
 	if p.qty == 0 {
 		return 0
 	}
-	return p.pnlAt(p.ref(), p.qty, p.entryValue)
+	return p.pnlAt(ref, p.qty, p.entryValue)
 }
 
-func (p *position) maint() fixed.Value {
-	return p.ref().Mul(p.qty).Mul(p.in.cfg.MaintenanceMarginRate)
+func (p *position) maint() fixed.Value { return p.maintAt(p.ref()) }
+
+// maintAt is the maintenance margin with the reference price at ref.
+func (p *position) maintAt(ref fixed.Value) fixed.Value {
+	return ref.Mul(p.qty).Mul(p.in.cfg.MaintenanceMarginRate)
 }
 
 // position returns a's open position on in with side (0 = any side).
@@ -394,32 +400,32 @@ func (e *Engine) MarksQuiet(symbol string, lo, hi fixed.Value) bool {
 			}
 			continue
 		}
-		if e.crossHeadroom(p.acct, in, lo) <= quietSlack || e.crossHeadroom(p.acct, in, hi) <= quietSlack {
+		eqLo, maintLo := p.acct.crossMargin(in, lo)
+		eqHi, maintHi := p.acct.crossMargin(in, hi)
+		if eqLo-maintLo <= quietSlack || eqHi-maintHi <= quietSlack {
 			return false
 		}
 	}
 	return true
 }
 
-// crossHeadroom is a's cross equity less its cross maintenance margin, as
-// liquidations computes them, with in's reference price at x.
-func (e *Engine) crossHeadroom(a *accountState, in *instr, x fixed.Value) fixed.Value {
-	eq := a.wallet - a.marginIso
-	var maint fixed.Value
+// crossMargin is a's cross equity and cross maintenance margin, the two
+// sides of the cross liquidation test, with the cross positions valued at
+// their reference prices, except those on in (if not nil), valued at x.
+func (a *accountState) crossMargin(in *instr, x fixed.Value) (eq, maint fixed.Value) {
+	eq = a.wallet - a.marginIso
 	for _, p := range a.positions {
 		if p.mode != Cross {
 			continue
 		}
-		ref := p.ref()
-		if p.in == in {
-			ref = x
+		ref := x
+		if in == nil || p.in != in {
+			ref = p.ref()
 		}
-		if p.qty != 0 {
-			eq += p.pnlAt(ref, p.qty, p.entryValue)
-		}
-		maint += ref.Mul(p.qty).Mul(p.in.cfg.MaintenanceMarginRate)
+		eq += p.upnlAt(ref)
+		maint += p.maintAt(ref)
 	}
-	return eq - maint
+	return eq, maint
 }
 
 // liquidations checks the positions on in (doc.go, Liquidation model).
@@ -443,15 +449,7 @@ func (e *Engine) liquidations(in *instr, ts time.Time) {
 	}
 	e.scratchP = ps[:0]
 	for _, a := range crossAccts {
-		eq := a.wallet - a.marginIso
-		var maint fixed.Value
-		for _, p := range a.positions {
-			if p.mode == Cross {
-				eq += p.upnl()
-				maint += p.maint()
-			}
-		}
-		if maint > 0 && eq <= maint {
+		if eq, maint := a.crossMargin(nil, 0); maint > 0 && eq <= maint {
 			e.liquidateCross(a, ts)
 		}
 	}

@@ -167,7 +167,6 @@ func (t *tpsl) hit(st StopType, price fixed.Value) (Trigger, bool) {
 	return Trigger{}, false
 }
 
-// fireTriggers fires pending TP/SL on in that price reaches, in id order.
 // HasTriggers reports whether a TP/SL waits on symbol (prints or marks
 // could then place an order).
 func (e *Engine) HasTriggers(symbol string) bool {
@@ -175,6 +174,7 @@ func (e *Engine) HasTriggers(symbol string) bool {
 	return err == nil && len(in.tpsl) > 0
 }
 
+// fireTriggers fires pending TP/SL on in that price reaches, in id order.
 func (e *Engine) fireTriggers(in *instr, st StopType, price fixed.Value, ts time.Time) {
 	if len(in.tpsl) == 0 {
 		return
