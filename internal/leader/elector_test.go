@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	coordclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/bitrader/bitrader/internal/config"
@@ -512,6 +513,7 @@ func TestFenceClosesAtRenewDeadlineWithoutRenewal(t *testing.T) {
 	if e.Allowed(ep) {
 		t.Fatal("fence still open one retry period before the renew deadline")
 	}
+	clk.parked(t) // the renewal that advance started has failed: the elector waits again
 	noEpoch(t, r.ended, "before the renew deadline")
 	// The elector then gives up the term too, at the renew deadline.
 	clk.next(t, cfg.RetryPeriod)
@@ -683,13 +685,18 @@ current-context: x
 		t.Fatal(err)
 	}
 	env := map[string]string{"KUBECONFIG": path, "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
-	rc, ns, err := restConfig(func(k string) string { return env[k] })
+	getenv := func(k string) string { return env[k] }
+	inCluster := func() (*rest.Config, error) { return &rest.Config{Host: "https://10.0.0.1:443"}, nil }
+	rc, ns, err := restConfig(getenv, inCluster)
 	if err != nil || rc.Host != "https://127.0.0.1:6443" || ns != "trading" {
 		t.Fatalf("restConfig: host %v namespace %q err %v; want the kubeconfig's", rc, ns, err)
 	}
 	delete(env, "KUBECONFIG")
+	if rc, _, err = restConfig(getenv, inCluster); err != nil || rc.Host != "https://10.0.0.1:443" {
+		t.Fatalf("in a pod without KUBECONFIG: host %v err %v; want the service account's", rc, err)
+	}
 	delete(env, "KUBERNETES_SERVICE_HOST")
-	if _, _, err := restConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "KUBECONFIG is not set") {
+	if _, _, err := restConfig(getenv, inCluster); err == nil || !strings.Contains(err.Error(), "KUBECONFIG is not set") {
 		t.Fatalf("neither KUBECONFIG nor a pod: err %v", err)
 	}
 }

@@ -59,9 +59,9 @@ func New(cfg config.HAConfig, opts Options) (Leader, error) {
 		if clock == nil {
 			clock = realClock{}
 		}
-		return NewStaticEpoch(identity, uint64(clock.Now().UnixMilli()), opts.Observer), nil
+		return NewStaticEpoch(identity, firstEpoch(clock.Now()), opts.Observer), nil
 	}
-	rc, kubeNS, err := restConfig(opts.Getenv)
+	rc, kubeNS, err := restConfig(opts.Getenv, rest.InClusterConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +89,10 @@ func New(cfg config.HAConfig, opts Options) (Leader, error) {
 
 // restConfig finds the API server: an explicit $KUBECONFIG first (as
 // kubectl and controller-runtime do), then the pod's service account. It
-// also returns the namespace that source implies ("" if none).
-func restConfig(getenv func(string) string) (*rest.Config, string, error) {
+// also returns the namespace that source implies ("" if none). inCluster
+// is rest.InClusterConfig (tests replace it: it reads the real
+// environment and the service account's files).
+func restConfig(getenv func(string) string, inCluster func() (*rest.Config, error)) (*rest.Config, string, error) {
 	if path := getenv("KUBECONFIG"); path != "" {
 		loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 			&clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(path)}, &clientcmd.ConfigOverrides{})
@@ -107,7 +109,7 @@ func restConfig(getenv func(string) string) (*rest.Config, string, error) {
 	if getenv("KUBERNETES_SERVICE_HOST") == "" {
 		return nil, "", errors.New("ha.enabled: not running in a Kubernetes pod and KUBECONFIG is not set")
 	}
-	rc, err := rest.InClusterConfig()
+	rc, err := inCluster()
 	if err != nil {
 		return nil, "", fmt.Errorf("ha: in-cluster Kubernetes config: %w", err)
 	}
