@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 )
@@ -327,12 +327,12 @@ func (e *Elector) acquire(ctx context.Context, lock *epochLock) bool {
 				e.log.Warn("cannot acquire the lease; retrying", "err", err)
 			}
 		}
-		wait := e.cfg.RetryPeriod + rand.N(time.Duration(jitterFactor*float64(e.cfg.RetryPeriod)))
+		pause := wait.Jitter(e.cfg.RetryPeriod, jitterFactor) // client-go's spread
 		select {
 		case <-ctx.Done():
 			return false
 		case <-released:
-		case <-e.clock.After(wait):
+		case <-e.clock.After(pause):
 		}
 	}
 }
