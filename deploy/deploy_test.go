@@ -213,7 +213,8 @@ func TestOneActiveTrader(t *testing.T) {
 		// A secret in values would land in the ConfigMap: secrets come from a Secret.
 		{"a secret in the config", "staging", []string{"--set", "config.secrets.apiKey=AKIA"}, "/config/secrets"},
 		{"plain http to the exchange", "production", []string{"--set", "config.api.baseURL=http://fapi.bitunix.com"}, "/config/api/baseURL"},
-		// The restricted security context cannot be weakened by an override.
+		// The security context's pinned fields cannot be weakened by an
+		// override (the rest is Pod Security Admission's "restricted").
 		{"a writable root filesystem", "production", []string{"--set", "securityContext.readOnlyRootFilesystem=false"}, "/securityContext/readOnlyRootFilesystem"},
 		{"a privileged container", "staging", []string{"--set", "securityContext.privileged=true"}, "/securityContext/privileged"},
 		{"privilege escalation", "staging", []string{"--set", "securityContext.allowPrivilegeEscalation=true"}, "/securityContext/allowPrivilegeEscalation"},
@@ -221,6 +222,15 @@ func TestOneActiveTrader(t *testing.T) {
 		{"root in the pod", "staging", []string{"--set", "podSecurityContext.runAsNonRoot=false"}, "/podSecurityContext/runAsNonRoot"},
 		{"an added capability", "staging", []string{"--set", "securityContext.capabilities.add={NET_ADMIN}"}, "/securityContext/capabilities/add"},
 		{"capabilities kept", "staging", []string{"--set", "securityContext.capabilities.drop={NET_RAW}"}, "/securityContext/capabilities/drop"},
+		{"no seccomp in the container", "staging", []string{"--set", "securityContext.seccompProfile.type=Unconfined"}, "/securityContext/seccompProfile/type"},
+		{"no seccomp in the pod", "staging", []string{"--set", "podSecurityContext.seccompProfile.type=Unconfined"}, "/podSecurityContext/seccompProfile/type"},
+		{"root user in the pod", "staging", []string{"--set", "podSecurityContext.runAsUser=0"}, "/podSecurityContext/runAsUser"},
+		{"root group in the pod", "staging", []string{"--set", "podSecurityContext.runAsGroup=0"}, "/podSecurityContext/runAsGroup"},
+		{"root filesystem group", "staging", []string{"--set", "podSecurityContext.fsGroup=0"}, "/podSecurityContext/fsGroup"},
+		{"root group in the container", "staging", []string{"--set", "securityContext.runAsGroup=0"}, "/securityContext/runAsGroup"},
+		{"non-root not required", "staging", []string{"--set", "securityContext.runAsNonRoot=false"}, "/securityContext/runAsNonRoot"},
+		{"read-only root removed", "staging", []string{"--set", "securityContext.readOnlyRootFilesystem=null"}, "readOnlyRootFilesystem"},
+		{"dropped capabilities removed", "staging", []string{"--set", "securityContext.capabilities.drop=null"}, "drop"},
 	}
 	for _, tc := range refusals {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
