@@ -39,4 +39,14 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 	if got := fmt.Sprintf("%+v", cfg); !strings.Contains(got, "127.0.0.1") || !strings.Contains(got, "[REDACTED]") {
 		t.Errorf("Config prints %s: want its address and the credentials masked", got)
 	}
+	// slog shows the configs through LogValue: the address, and the
+	// credentials as set but masked (without it, slog's JSON cannot print
+	// them at all, so the absence checks above would pass vacuously).
+	for name, v := range map[string]any{"Config": cfg, "WSConfig": values["WSConfig"]} {
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "v", v)
+		if got := buf.String(); !strings.Contains(got, `"apiKey":"[REDACTED]"`) || !strings.Contains(got, "127.0.0.1") {
+			t.Errorf("%s in slog: %s; want its address and apiKey [REDACTED]", name, got)
+		}
+	}
 }

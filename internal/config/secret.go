@@ -51,8 +51,9 @@ func (s Secret) Equal(candidate string) bool {
 func (s Secret) String() string { return s.mask() }
 
 // Format masks every verb (%#v included, so no GoString is needed): fmt
-// uses String only for %v %s %q %x %X, and would print the struct for the
-// others (%d, %t, %p ...).
+// uses String only for %v %s %q %x %X. The pointer already keeps the text
+// out of the others (%d, %#v ... would print an address); Format makes
+// them read [REDACTED] too.
 func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.mask())) }
 
 // LogValue keeps secrets out of slog output.

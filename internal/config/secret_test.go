@@ -46,6 +46,9 @@ func TestSecretNeverPrinted(t *testing.T) {
 			t.Errorf("%s as JSON: %s", name, b)
 		}
 	}
+	if got := fmt.Sprintf("%d %#v", s, s); got != "[REDACTED] [REDACTED]" {
+		t.Errorf("Secret through verbs String does not serve: %s", got)
+	}
 	if s.Reveal() != text || !s.IsSet() || !s.Equal(text) || s.Equal(text+"x") {
 		t.Fatal("the secret itself is not intact")
 	}
