@@ -10,6 +10,7 @@ import (
 	"github.com/bitrader/bitrader/internal/risk"
 	"github.com/bitrader/bitrader/internal/strategy"
 	"github.com/bitrader/bitrader/internal/trading"
+	"github.com/bitrader/bitrader/internal/venue/local"
 )
 
 // markBlind is a scripted strategy that does not want marks.
@@ -78,6 +79,19 @@ func TestOnMarksQuietEqualsOnMark(t *testing.T) {
 		t.Error("took the shortcut for a strategy that wants marks")
 	}
 	if after := state(wants); after != before {
+		t.Errorf("a refused OnMarksQuiet changed the state:\n %s\n %s", before, after)
+	}
+
+	// A venue that settles funding from marks (paper trading) refuses:
+	// which mark comes last decides the price funding settles at.
+	funding := newRigVenue(t, markBlind{steps()}, nil, limits, local.Config{FundingFromMarks: true})
+	funding.core.OnBook(ctx, t0, book(t0, "50000", "50001"))
+	funding.core.OnBook(ctx, t0.Add(time.Second), book(t0.Add(time.Second), "50000", "50001"))
+	before = state(funding)
+	if funding.core.OnMarksQuiet(ctx, marks) {
+		t.Error("took the shortcut on a venue that settles funding from marks")
+	}
+	if after := state(funding); after != before {
 		t.Errorf("a refused OnMarksQuiet changed the state:\n %s\n %s", before, after)
 	}
 }
