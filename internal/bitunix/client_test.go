@@ -531,3 +531,25 @@ func TestLateBodyReadsSeeTheSignedBytes(t *testing.T) {
 		t.Fatalf("transport read %d bodies, want 50", rt.reads)
 	}
 }
+
+// A transport may close a request body twice; the second Close must not
+// release the outbound again (it would go back to the pool while the
+// response still holds it, and a later request would overwrite it).
+func TestRequestBodyClosesOnce(t *testing.T) {
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.outbound() // the response's hold
+	var b requestBody
+	b.o.Store(o)
+	o.refs.Add(1) // the transport's hold
+	for range 2 {
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := o.refs.Load(); got != 1 {
+		t.Fatalf("holds after two Closes: %d, want 1 (the response's)", got)
+	}
+}
