@@ -33,9 +33,8 @@ import (
 )
 
 // DefaultFundingRate is the funding rate per interval used when the data
-// carries none (none of the supported CSV formats does): 0.01%, Bitunix's
-// usual base rate.
-var DefaultFundingRate = fixed.MustParse("0.0001")
+// carries none: marketdata.DefaultFundingRate, as the simulator replays.
+const DefaultFundingRate = marketdata.DefaultFundingRate
 
 // bookLevels is the depth of the synthetic books built from klines and
 // trades.

@@ -62,7 +62,7 @@ func NewReplay(src KlineSource, cfg ReplayConfig) *Replay {
 		cfg.StepsPerLeg = 3
 	}
 	if cfg.FundingRate == 0 {
-		cfg.FundingRate = fixed.MustParse("0.0001")
+		cfg.FundingRate = DefaultFundingRate
 	}
 	if cfg.FundingInterval <= 0 {
 		cfg.FundingInterval = 8 * time.Hour
@@ -181,6 +181,12 @@ func (r *Replay) book(spec instrument.Spec, symbol string, p fixed.Value, side t
 	}
 	return TouchBook(spec, symbol, p, side, t, r.cfg.Depth, qty)
 }
+
+// DefaultFundingRate is the funding rate per interval of replayed marks
+// when the data carries none (none of the supported files does): 0.01%,
+// Bitunix's usual base rate. The simulator's replays and the backtester
+// use it.
+const DefaultFundingRate = fixed.Value(10_000)
 
 // DefaultTouchDepth is how many levels a side the books replayed around
 // prints have, in the simulator's replays and in the backtester.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bitrader/bitrader/internal/fixed"
 	"github.com/bitrader/bitrader/internal/instrument"
 	"github.com/bitrader/bitrader/internal/marketdata"
 	"github.com/bitrader/bitrader/internal/trading"
@@ -118,9 +117,9 @@ func (s *shiftedSource) Close() error {
 	return c.Close()
 }
 
-// replayFundingRate is the constant funding rate of replayed marks, the
-// same default marketdata.Replay uses for klines.
-const replayFundingRate = fixed.Value(10_000) // 0.0001
+// replayFundingRate is the constant funding rate of replayed trades'
+// marks, the default marketdata.Replay uses for klines.
+const replayFundingRate = marketdata.DefaultFundingRate
 
 // tradeReplay turns recorded trades into events: for each print, a book
 // whose touch is at the print on the aggressor's side (the ask for a buy,
