@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bitrader/bitrader/internal/fixed"
@@ -150,17 +152,16 @@ type symbolState struct {
 // Core is the trading pipeline. It is not safe for concurrent use: one
 // goroutine owns it and calls every method.
 type Core struct {
-	cfg     CoreConfig
-	log     *slog.Logger
-	obs     Observer
-	venue   ordermanager.Venue
-	feed    MarketFeed // venue as MarketFeed, or nil
-	store   ordermanager.Store
-	om      *ordermanager.Manager
-	gate    *risk.Gate
-	mkt     *market.Market
-	symbols map[string]*symbolState
-	order   []*symbolState // sorted by name: deterministic iteration
+	cfg   CoreConfig
+	log   *slog.Logger
+	obs   Observer
+	venue ordermanager.Venue
+	feed  MarketFeed // venue as MarketFeed, or nil
+	store ordermanager.Store
+	om    *ordermanager.Manager
+	gate  *risk.Gate
+	mkt   *market.Market
+	order []*symbolState // sorted by name: deterministic iteration
 
 	now        time.Time // time of the event being processed
 	t0         time.Time // stopwatch at event entry
@@ -267,7 +268,8 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 	}
 	c := &Core{
 		cfg: cfg, log: cfg.Logger, obs: cfg.Observer, venue: cfg.Venue, store: cfg.Store,
-		gate: gate, mkt: mkt, symbols: map[string]*symbolState{}, cancels: map[string]bool{},
+		gate: gate, mkt: mkt, cancels: map[string]bool{},
+		persisted: keyOf(risk.State{}), // nothing saved yet: no day, so the first key differs
 		decisions: make([]DecisionLog, 0, cfg.RecentDecisions), dirty: true,
 		standby: cfg.Standby, standbyWhy: "standby: not the leader",
 	}
@@ -299,7 +301,6 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 		if spec, ok := cfg.Specs[sym]; ok {
 			s.spec = &spec
 		}
-		c.symbols[sym] = s
 		c.order = append(c.order, s)
 	}
 	sort.Slice(c.order, func(i, j int) bool { return c.order[i].name < c.order[j].name })
@@ -825,18 +826,17 @@ func (t storeTap) PutOrderAndState(r journal.OrderRecord, k string, v []byte) er
 	return t.note(t.Store.PutOrderAndState(r, k, v))
 }
 
-// symbol is the traded symbol's state, nil if it is not traded. A bot
-// trades a few symbols: comparing names beats hashing them.
+// symbol is the traded symbol's state, nil if it is not traded: a search
+// of c.order (sorted by name), which for the few symbols a bot trades is
+// cheaper than hashing the name.
 func (c *Core) symbol(name string) *symbolState {
-	if len(c.order) > 8 {
-		return c.symbols[name]
+	i, found := slices.BinarySearchFunc(c.order, name, func(s *symbolState, name string) int {
+		return strings.Compare(s.name, name)
+	})
+	if !found {
+		return nil
 	}
-	for _, s := range c.order {
-		if s.name == name {
-			return s
-		}
-	}
-	return nil
+	return c.order[i]
 }
 
 // run gives one event to a symbol's strategy and carries out its output.
