@@ -285,7 +285,7 @@ func TestStartBalanceFromVenueWinsOverSnapshot(t *testing.T) {
 func TestVenueCloseRealisedAtMark(t *testing.T) {
 	r := newRig(t)
 	r.bookLong("50000")
-	r.m.OnMark("BTCUSDT", d("49000"))
+	r.m.OnMarkEquity("BTCUSDT", d("49000"))
 	before := r.m.PnL()
 	if before.Unrealized != d("-1000") {
 		t.Fatalf("unrealised %s", before.Unrealized)
@@ -350,7 +350,7 @@ func TestLiquidationResidualCaughtByBalanceCheck(t *testing.T) {
 	r.setVenue("1000")
 	r.reconcile()
 	r.bookLong("500") // 1 @ 500, no fee
-	r.m.OnMark("BTCUSDT", d("490"))
+	r.m.OnMarkEquity("BTCUSDT", d("490"))
 	// Liquidated at 488 with a fee of 1: the wallet lost 12 + 1.
 	r.setVenue("987")
 	res := r.reconcile()

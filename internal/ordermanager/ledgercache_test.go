@@ -37,11 +37,11 @@ func TestEquityCacheFollowsLedger(t *testing.T) {
 		}
 	}
 	check("start", "1000")
-	r.m.OnMark("BTCUSDT", fixed.FromInt(50000)) // no position yet: nothing moves
+	r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(50000)) // no position yet: nothing moves
 	check("mark, flat", "1000")
 	fill(trading.Buy, "0.02", "50000", "0.4") // 1000 - 0.4
 	check("buy", "999.6")
-	r.m.OnMark("BTCUSDT", fixed.FromInt(51000)) // +1000*0.02 = +20
+	r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(51000)) // +1000*0.02 = +20
 	check("mark up", "1019.6")
 	if got := r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(50500)); got != fixed.MustParse("1009.6") {
 		t.Fatalf("OnMarkEquity returned %s, want 1009.6", got)
@@ -53,14 +53,14 @@ func TestEquityCacheFollowsLedger(t *testing.T) {
 		t.Fatalf("OnMarks equities %v, want %v", eqs, want)
 	}
 	check("OnMarks", "1009.6")
-	r.m.OnMark("BTCUSDT", fixed.FromInt(51000))
+	r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(51000))
 	if err := r.m.OnFunding("BTCUSDT", fixed.MustParse("-1.5")); err != nil {
 		t.Fatal(err)
 	}
 	check("funding", "1018.1")
-	fill(trading.Sell, "0.02", "52000", "0.4") // realised +40, fee 0.4, flat: unrealised 0
-	check("close", "1037.7")                   // 1018.1 - 20 unrealised + 40 realised - 0.4 fee
-	r.m.OnMark("BTCUSDT", fixed.FromInt(10))   // flat: the mark does not matter
+	fill(trading.Sell, "0.02", "52000", "0.4")     // realised +40, fee 0.4, flat: unrealised 0
+	check("close", "1037.7")                       // 1018.1 - 20 unrealised + 40 realised - 0.4 fee
+	r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(10)) // flat: the mark does not matter
 	check("mark, flat again", "1037.7")
 }
 
@@ -141,7 +141,7 @@ func TestEquityCacheExactOverManyMarks(t *testing.T) {
 		if i%3 == 0 {
 			sym = "ETHUSDT"
 		}
-		r.m.OnMark(sym, fixed.New(int64(10000+(i*7919)%997), 2)+fixed.New(int64(i%7), 8))
+		r.m.OnMarkEquity(sym, fixed.New(int64(10000+(i*7919)%997), 2)+fixed.New(int64(i%7), 8))
 		r.m.mu.Lock()
 		fresh := r.m.ledger.Totals()
 		r.m.mu.Unlock()

@@ -611,16 +611,9 @@ func (m *Manager) OnFunding(symbol string, amount fixed.Value) error {
 	return m.maybeSaveLedgerLocked()
 }
 
-// OnMark updates a mark price for unrealised PnL (memory only; not worth an
-// fsync per tick).
-func (m *Manager) OnMark(symbol string, price fixed.Value) {
-	m.mu.Lock()
-	m.markLocked(symbol, price)
-	m.mu.Unlock()
-}
-
-// OnMarkEquity is OnMark, then Equity, under one lock: the engine's path
-// for every mark.
+// OnMarkEquity updates a mark price for unrealised PnL (memory only; not
+// worth an fsync per tick) and returns Equity, under one lock: the
+// engine's path for every mark.
 func (m *Manager) OnMarkEquity(symbol string, price fixed.Value) fixed.Value {
 	m.mu.Lock()
 	m.markLocked(symbol, price)
@@ -633,23 +626,8 @@ func (m *Manager) OnMarkEquity(symbol string, price fixed.Value) fixed.Value {
 // writes the equity after each mark to eqs (as long as prices).
 func (m *Manager) OnMarks(symbol string, prices, eqs []fixed.Value) {
 	m.mu.Lock()
-	p := m.ledger.Positions[symbol]
-	var u fixed.Value // p's Unrealized at its current mark, once needed
-	known := false
 	for i, price := range prices {
-		if p != nil && p.Mark != price {
-			if p.Qty != 0 && m.totalsOK {
-				if !known {
-					u, known = p.Unrealized(), true
-				}
-				p.Mark = price
-				next := p.Unrealized()
-				m.totals.Unrealized += next - u
-				m.totals.Equity += next - u
-				u = next
-			}
-			p.Mark = price
-		}
+		m.markLocked(symbol, price)
 		eqs[i] = m.totalsLocked().Equity
 	}
 	m.mu.Unlock()

@@ -411,7 +411,7 @@ func TestPnLByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(trading.Sell, "0.04", "52000", "0.8")
-	r.m.OnMark("BTCUSDT", fixed.FromInt(51500))
+	r.m.OnMarkEquity("BTCUSDT", fixed.FromInt(51500))
 
 	p := r.m.Positions()[0]
 	want := Position{Symbol: "BTCUSDT", Qty: fixed.MustParse("-0.01"), AvgEntry: fixed.FromInt(52000),
