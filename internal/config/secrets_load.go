@@ -61,3 +61,24 @@ func errWithoutContent(err error) error {
 	}
 	return err
 }
+
+// ReadsEnv reports whether Load reads the environment variable name: a
+// BITRADER_ variable, ENVIRONMENT, a short alias (DRY_RUN, LOG_LEVEL), a
+// credential or its _FILE form. Tests scrub these from their environment
+// (loopback.ScrubEnv), so a new alias cannot slip past the scrub.
+func ReadsEnv(name string) bool {
+	if name == "ENVIRONMENT" || strings.HasPrefix(name, "BITRADER_") {
+		return true
+	}
+	if _, ok := envAliases[name]; ok {
+		return true
+	}
+	for _, spec := range secretSpecs {
+		for _, n := range spec.names {
+			if name == n || name == n+"_FILE" {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/bitrader/bitrader/internal/config"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago,
@@ -45,17 +47,14 @@ func Main(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// scrubbed: what the configuration reads (config.ReadsEnv), but
+// BITRADER_TOOLS, and what points client-go at a cluster.
 func scrubbed(name string) bool {
 	switch name {
 	case "BITRADER_TOOLS":
 		return false
-	case "ENVIRONMENT", "DRY_RUN", "LOG_LEVEL", "KUBECONFIG", "POD_NAME", "POD_NAMESPACE":
+	case "KUBECONFIG", "POD_NAME", "POD_NAMESPACE":
 		return true
 	}
-	for _, p := range []string{"BITRADER_", "API_KEY", "SECRET_KEY", "ADMIN_TOKEN", "KUBERNETES_"} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
+	return config.ReadsEnv(name) || strings.HasPrefix(name, "KUBERNETES_")
 }

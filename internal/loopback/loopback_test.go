@@ -20,6 +20,8 @@ func TestScrubbed(t *testing.T) {
 		{"KUBERNETES_SERVICE_HOST", true},
 		{"POD_NAMESPACE", true},
 		{"DRY_RUN", true},
+		{"LOG_LEVEL", true},
+		{"API_KEYS", false},       // not ours
 		{"BITRADER_TOOLS", false}, // where the test tools are
 		{"KUBEBUILDER_ASSETS", false},
 		{"PATH", false},
